@@ -1,0 +1,46 @@
+# Two commands for a fresh clone: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DEBUG ?= true
+
+.PHONY: run setup install test test-reliability lint format serve clean bench
+
+run: setup
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+setup: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	# sync_rules: added with the rule library
+	$(PY) manage.py load_stories
+	# rebuild_search_index: added with search
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	DEBUG=false KB_TESTING=true $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=false KB_TESTING=true $(PY) -m pytest -q -m "not reliability" $(PYTEST_ARGS)
+
+test-reliability: install
+	DEBUG=false KB_TESTING=true $(PY) -m pytest -q -m reliability tests/reliability $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix . && $(PY) -m ruff format .
+
+clean:
+	rm -rf var/search var/test* .pytest_cache

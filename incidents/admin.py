@@ -1,0 +1,197 @@
+"""Curation admin. Saves and actions go through services; every change is in the history."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.views.decorators.http import require_POST
+from simple_history.admin import SimpleHistoryAdmin
+
+from incidents import services
+from incidents.markdown import render_markdown
+from incidents.models import Category, Rule, Status, Story, StoryRule, Technology
+
+SECTION_HELP = "Markdown. A live preview appears under the field."
+
+
+class StoryAdminForm(forms.ModelForm):
+    """Carries the version the curator started from; a save against a newer row is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    source_url = forms.URLField(max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = Story
+        exclude: list[str] = []  # every editable field; the admin's fieldsets order them
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 6, "class": "kb-markdown", "cols": 100})
+            for name in Story.MARKDOWN_FIELDS
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            # Inside the admin's transaction: lock the row so the check and the save are atomic.
+            current = Story.objects.select_for_update().filter(pk=self.instance.pk).first()
+            expected = cleaned.get("version")
+            if current is not None and expected is not None and current.version != expected:
+                raise forms.ValidationError(str(services.StaleStoryError(current, expected)))
+        return cleaned
+
+
+class StoryRuleInline(admin.TabularInline):
+    model = StoryRule
+    extra = 0
+    autocomplete_fields = ["rule"]
+    fields = ["rule", "note"]
+
+
+@admin.register(Story)
+class StoryAdmin(SimpleHistoryAdmin):
+    form = StoryAdminForm
+    list_display = [
+        "title",
+        "organisation",
+        "year",
+        "platform",
+        "status",
+        "provenance",
+        "updated_at",
+    ]
+    list_filter = ["status", "categories", "platform", "year", "provenance", "source_kind"]
+    search_fields = ["title", "organisation", "summary", "symptom", "source_url", "slug"]
+    prepopulated_fields = {"slug": ["organisation", "title"]}
+    filter_horizontal = ["categories", "technologies"]
+    readonly_fields = ["created_at", "updated_at", "published_at"]
+    date_hierarchy = "updated_at"
+    list_per_page = 50
+    actions = ["publish", "unpublish"]
+    inlines = [StoryRuleInline]
+    history_list_display = ["status", "version"]
+    fieldsets = [
+        (
+            "Source",
+            {
+                "fields": [
+                    "title", "slug", "organisation", "source_url", "source_kind", ("year", "date"),
+                    "platform", "provenance", "listing_involved",
+                ]
+            },
+        ),
+        (
+            "The story",
+            {
+                "description": SECTION_HELP,
+                "fields": list(Story.MARKDOWN_FIELDS),
+            },
+        ),
+        ("Classification", {"fields": ["categories", "technologies"]}),
+        (
+            "Curation",
+            {
+                "fields": [
+                    "status", "curation_note", "version", "created_at", "updated_at",
+                    "published_at",
+                ]
+            },
+        ),
+    ]  # fmt: skip
+
+    class Media:
+        css = {"all": ["css/admin-preview.css"]}
+        js = ["js/admin-preview.js"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.base_fields["version"].initial = obj.version if obj else None
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            current = Story.objects.get(pk=obj.pk)
+            obj.version = current.version + 1
+        obj._history_user = request.user
+        obj.save()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.search.index_stories_on_commit([form.instance.pk])
+
+    def delete_model(self, request, obj):
+        services.story_delete(story=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for story in queryset:
+            services.story_delete(story=story, user=request.user)
+
+    @admin.action(description="Publish selected stories", permissions=["change"])
+    def publish(self, request: HttpRequest, queryset):
+        done = 0
+        for story in queryset.exclude(status=Status.PUBLISHED):
+            try:
+                services.story_publish(story=story, user=request.user)
+                done += 1
+            except Exception as exc:  # a validation problem on one story must not stop the rest
+                self.message_user(request, f"{story}: not published: {exc}", messages.ERROR)
+        self.message_user(request, f"Published {done} stories.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish selected stories (back to draft)", permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset):
+        done = 0
+        for story in queryset.filter(status=Status.PUBLISHED):
+            services.story_unpublish(story=story, user=request.user)
+            done += 1
+        self.message_user(request, f"Unpublished {done} stories.", messages.SUCCESS)
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(require_POST(self.preview_view))
+        return [
+            path("preview/", preview, name="incidents_story_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request: HttpRequest) -> JsonResponse:
+        """Render the posted Markdown exactly as the story page will (sanitised)."""
+        if not self.has_change_permission(request) and not self.has_add_permission(request):
+            return JsonResponse({"error": "forbidden"}, status=403)
+        text = request.POST.get("text", "")[:100_000]
+        return JsonResponse({"html": render_markdown(text)})
+
+
+@admin.register(Technology)
+class TechnologyAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "aliases"]
+    search_fields = ["name", "slug", "aliases"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    list_display = ["rule_id", "title", "severity", "kind", "active"]
+    list_filter = ["severity", "kind", "active"]
+    search_fields = ["rule_id", "slug", "title"]
+    readonly_fields = ["rule_id", "slug", "title", "severity", "kind", "summary", "synced_at"]
+    inlines = [StoryRuleInline]
+
+    def has_add_permission(self, request):
+        return False  # rows come from the code registry (sync_rules)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StoryRule)
+class StoryRuleAdmin(admin.ModelAdmin):
+    list_display = ["rule", "story", "note"]
+    list_filter = ["rule"]
+    search_fields = ["story__title", "rule__rule_id", "note"]
+    autocomplete_fields = ["story", "rule"]

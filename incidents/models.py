@@ -1,0 +1,237 @@
+"""The domain: failure stories, their vocabulary (technologies, categories) and rule links.
+
+Constraints live in the database (CHECK and UNIQUE), so a row written by any path (admin, API,
+loader, raw SQL) obeys them, not only rows that went through a form.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+
+class SourceKind(models.TextChoices):
+    BLOG_POST = "blog-post", "Blog post"
+    POSTMORTEM = "postmortem", "Postmortem"
+    INCIDENT_REPORT = "incident-report", "Incident report"
+    TALK = "talk", "Talk"
+    SLIDES = "slides", "Slides"
+    FORUM_POST = "forum-post", "Forum post"
+
+
+class Platform(models.TextChoices):
+    GKE = "gke", "GKE"
+    EKS = "eks", "EKS"
+    AKS = "aks", "AKS"
+    AWS = "aws", "AWS (self-managed)"
+    GCP = "gcp", "GCP (self-managed)"
+    AZURE = "azure", "Azure (self-managed)"
+    ON_PREMISE = "on-premise", "On-premise"
+    MULTIPLE = "multiple", "Multiple"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class Provenance(models.TextChoices):
+    SOURCE = "source", "Summarised from the source write-up"
+    LISTING = "listing", "From the k8s.af listing only"
+
+
+class Severity(models.TextChoices):
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    ERROR = "error", "Error"
+
+
+class RuleKind(models.TextChoices):
+    MANIFEST = "manifest", "Manifest check"
+    RUNTIME = "runtime", "Runtime alert (PromQL)"
+
+
+def _in(field: str, choices: type[models.TextChoices]) -> Q:
+    return Q(**{f"{field}__in": choices.values})
+
+
+class Category(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.CheckConstraint(condition=~Q(slug=""), name="category_slug_not_empty")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:category", args=[self.slug])
+
+
+class Technology(models.Model):
+    """One thing engineers name (CoreDNS, conntrack, CFS quota...), with the spellings they type."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    aliases = models.JSONField(default=list, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "technologies"
+        constraints = [
+            models.CheckConstraint(condition=~Q(slug=""), name="technology_slug_not_empty")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:technology", args=[self.slug])
+
+
+class Story(models.Model):
+    """A public Kubernetes failure story, as a structured record."""
+
+    MARKDOWN_FIELDS = ("summary", "symptom", "contributing_factors", "fix", "detection", "impact")
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=300)
+    organisation = models.CharField(max_length=200)
+    source_url = models.URLField(max_length=500, unique=True)
+    source_kind = models.CharField(
+        max_length=20, choices=SourceKind.choices, default=SourceKind.BLOG_POST
+    )
+    year = models.PositiveSmallIntegerField()
+    date = models.DateField(null=True, blank=True, help_text="Only when the source states it.")
+    platform = models.CharField(max_length=20, choices=Platform.choices, default=Platform.UNKNOWN)
+    summary = models.TextField(blank=True)
+    symptom = models.TextField(blank=True)
+    contributing_factors = models.TextField("contributing factors / root cause", blank=True)
+    fix = models.TextField(blank=True)
+    detection = models.TextField(blank=True)
+    impact = models.TextField(blank=True)
+    technologies = models.ManyToManyField(Technology, related_name="stories", blank=True)
+    categories = models.ManyToManyField(Category, related_name="stories", blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    provenance = models.CharField(
+        max_length=10, choices=Provenance.choices, default=Provenance.LISTING
+    )
+    listing_involved = models.TextField(
+        blank=True, help_text="The k8s.af listing's 'involved' line, as listed."
+    )
+    curation_note = models.TextField(
+        blank=True, help_text="Internal: where this record came from, what is left to check."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic locking counter.")
+    file_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the curated file as last loaded or exported; tells curator edits "
+        "apart from file changes.",
+    )
+
+    history = HistoricalRecords(m2m_fields=[technologies, categories])
+
+    class Meta:
+        ordering = ["-year", "title"]
+        verbose_name_plural = "stories"
+        indexes = [
+            models.Index(fields=["status", "-year", "title"], name="story_status_year"),
+            models.Index(fields=["status", "-published_at"], name="story_status_published"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(slug=""), name="story_slug_not_empty"),
+            models.CheckConstraint(condition=~Q(title=""), name="story_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(source_url__startswith="http://")
+                | Q(source_url__startswith="https://"),
+                name="story_source_url_http",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=2014) & Q(year__lte=2100), name="story_year_range"
+            ),
+            models.CheckConstraint(condition=_in("source_kind", SourceKind), name="story_kind"),
+            models.CheckConstraint(condition=_in("platform", Platform), name="story_platform"),
+            models.CheckConstraint(condition=_in("status", Status), name="story_status"),
+            models.CheckConstraint(condition=_in("provenance", Provenance), name="story_prov"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="story_version_positive"),
+            models.CheckConstraint(
+                condition=Q(status=Status.DRAFT) | ~Q(summary=""),
+                name="story_published_has_summary",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.organisation}, {self.year})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:story", args=[self.slug])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == Status.PUBLISHED
+
+
+class Rule(models.Model):
+    """A database mirror of one rule of the code registry (incidents.rules), kept by sync_rules.
+
+    The registry is the source of truth; rows exist so stories can link to rules with a curated
+    note and so the admin can show and search them. `active` is false for a rule that left the
+    registry: its ID is never reused, and old links stay readable.
+    """
+
+    rule_id = models.CharField("ID", max_length=20, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=300)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    kind = models.CharField(max_length=10, choices=RuleKind.choices, default=RuleKind.MANIFEST)
+    summary = models.TextField(blank=True, help_text="What it checks.")
+    active = models.BooleanField(default=True)
+    stories = models.ManyToManyField(Story, through="StoryRule", related_name="rules")
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["rule_id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(rule_id=""), name="rule_id_not_empty"),
+            models.CheckConstraint(condition=_in("severity", Severity), name="rule_severity"),
+            models.CheckConstraint(condition=_in("kind", RuleKind), name="rule_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:rule", args=[self.rule_id])
+
+
+class StoryRule(models.Model):
+    """A curated link: this rule would have caught (part of) this story."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="rule_links")
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="story_links")
+    note = models.CharField(max_length=500, help_text="How the rule relates to the story.")
+
+    class Meta:
+        ordering = ["rule__rule_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["story", "rule"], name="story_rule_unique"),
+            models.CheckConstraint(condition=~Q(note=""), name="story_rule_note_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule.rule_id} → {self.story.slug}"

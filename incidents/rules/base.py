@@ -1,0 +1,164 @@
+"""Rule metadata: what every rule declares, manifest checks and runtime (PromQL) alerts alike.
+
+A rule is data plus, for manifest rules, one check function. The fields follow the fixed
+documentation template of kube-linter and checkov: what it checks, why it matters, how to fix it
+(with a corrected YAML snippet) and references; `stories` names the curated failure stories
+that show why it matters. The web page and API for a rule are generated from these fields.
+
+IDs are stable and opaque: `KB001`... for manifest rules, `KBP001`... for runtime rules. An ID
+is never reused, even after its rule is removed (see `registry.RETIRED_IDS`).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from incidents.rules.engine import Context
+    from incidents.rules.objects import K8sObject
+
+
+class Severity(enum.IntEnum):
+    """info < warning < error. The value orders them; `str()` is the lowercase name."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str | Severity) -> Severity:
+        if isinstance(value, Severity):
+            return value
+        try:
+            return cls[str(value).strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {value!r} (choose from {choices})") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a check function yields: the JSON path of the offending field and a message."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectHit:
+    """What an input-wide check yields: a hit on one particular object of the input."""
+
+    obj: K8sObject
+    path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A run parameter a rule reads (`--param name=value`), with its default."""
+
+    name: str
+    description: str
+    default: str | None = None
+
+
+RULE_ID = re.compile(r"^KB\d{3}$")
+RUNTIME_RULE_ID = re.compile(r"^KBP\d{3}$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+ObjectCheck = Callable[["K8sObject", "Context"], Iterable[Hit]]
+InputCheck = Callable[["Context"], Iterable[ObjectHit]]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RuleMeta:
+    """The documentation fields shared by both kinds of rule."""
+
+    id: str
+    slug: str
+    title: str
+    severity: Severity
+    checks: str  # what it checks, one or two sentences of Markdown
+    why: str  # why it matters, Markdown
+    fix: str  # how to fix it, Markdown
+    fix_example: str  # a corrected YAML snippet
+    references: tuple[str, ...] = ()
+    stories: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+    rule_type = "manifest"
+
+    @property
+    def summary(self) -> str:
+        return self.checks
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Rule(RuleMeta):
+    """A manifest rule. Exactly one of `check` (per object) or `check_input` (whole input)."""
+
+    check: ObjectCheck | None = field(default=None, repr=False, compare=False)
+    check_input: InputCheck | None = field(default=None, repr=False, compare=False)
+    params: tuple[Param, ...] = ()
+
+    @property
+    def cross_object(self) -> bool:
+        return self.check_input is not None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RuntimeRule(RuleMeta):
+    """A runtime rule: a Prometheus alert over metrics that manifests cannot show."""
+
+    expr: str
+    for_: str = "5m"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+    rule_type = "runtime"
+
+    @property
+    def alert_name(self) -> str:
+        return "KB" + "".join(part.capitalize() for part in self.slug.split("-"))
+
+
+def rule_as_dict(rule: RuleMeta) -> dict[str, Any]:
+    """The documentation fields of a rule, for the API, the web page and sync_rules."""
+    data: dict[str, Any] = {
+        "id": rule.id,
+        "slug": rule.slug,
+        "title": rule.title,
+        "severity": rule.severity.label,
+        "type": rule.rule_type,
+        "kinds": list(rule.kinds),
+        "checks": rule.checks,
+        "why": rule.why,
+        "fix": rule.fix,
+        "fix_example": rule.fix_example,
+        "references": list(rule.references),
+        "stories": list(rule.stories),
+    }
+    if isinstance(rule, Rule):
+        data["params"] = [
+            {"name": p.name, "description": p.description, "default": p.default}
+            for p in rule.params
+        ]
+    if isinstance(rule, RuntimeRule):
+        data.update(
+            expr=rule.expr,
+            for_=rule.for_,
+            labels=dict(rule.labels),
+            annotations=dict(rule.annotations),
+        )
+    return data

@@ -1,0 +1,252 @@
+"""Kubernetes object helpers for rules: pod specs of every workload kind, containers, selectors.
+
+Input is untrusted: any field may be missing or have the wrong type. Helpers return empty
+values instead of raising, so a rule reads `containers(obj)` without guarding every level.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# kind -> path from the object root to its pod spec
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+WORKLOAD_KINDS = tuple(POD_SPEC_PATHS)
+# Workloads that keep a number of long-running replicas (what Services, PDBs and spreads cover).
+SERVING_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
+
+
+@dataclass(slots=True, eq=False)
+class K8sObject:
+    """One object of the input. `data` is the mapping; `document` the index of its document."""
+
+    data: dict
+    document: int
+    prefix: str = ""  # path inside the document, e.g. `items[3]` for a `kind: List` item
+    source: str | None = None
+    origin: Any = field(default=None, repr=False)  # the parsing.Document, for line lookup
+    position: int = 0  # order of the object in the whole run
+    input_index: int = 0  # which input (file) of the run it came from
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def kind(self) -> str:
+        kind = self.data.get("kind")
+        return kind if isinstance(kind, str) else ""
+
+    @property
+    def api_version(self) -> str:
+        value = self.data.get("apiVersion")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def metadata(self) -> dict:
+        return as_dict(self.data.get("metadata"))
+
+    @property
+    def name(self) -> str:
+        return as_str(self.metadata.get("name")) or as_str(self.metadata.get("generateName"))
+
+    @property
+    def namespace(self) -> str:
+        return as_str(self.metadata.get("namespace"))
+
+    @property
+    def labels(self) -> dict:
+        return as_dict(self.metadata.get("labels"))
+
+    @property
+    def annotations(self) -> dict:
+        return as_dict(self.metadata.get("annotations"))
+
+    @property
+    def spec(self) -> dict:
+        return as_dict(self.data.get("spec"))
+
+    def ref(self) -> dict[str, str]:
+        return {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+        }
+
+    def display(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {ns}{self.name or '<unnamed>'}"
+
+
+def as_dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def as_str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return ""
+    return str(value) if isinstance(value, int | float) else ""
+
+
+def as_int(value: Any) -> int | None:
+    """An integer field (`replicas: 3`); strings of digits too. Booleans are not integers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def dig(data: Any, *keys: str) -> Any:
+    """`data[k1][k2]...` or None when a level is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def pod_spec(obj: K8sObject) -> tuple[dict, str]:
+    """The pod spec of a workload and its path (`spec.template.spec`); ({}, "") otherwise."""
+    cached = obj._cache.get("pod_spec")
+    if cached is None:
+        keys = POD_SPEC_PATHS.get(obj.kind)
+        spec = dig(obj.data, *keys) if keys else None
+        cached = (spec, ".".join(keys)) if isinstance(spec, dict) else ({}, "")
+        obj._cache["pod_spec"] = cached
+    return cached
+
+
+def pod_template_labels(obj: K8sObject) -> dict:
+    """Labels the workload's pods carry (the Pod's own labels for a bare Pod)."""
+    if obj.kind == "Pod":
+        return obj.labels
+    keys = POD_SPEC_PATHS.get(obj.kind)
+    if not keys:
+        return {}
+    return as_dict(dig(obj.data, *keys[:-1], "metadata", "labels"))
+
+
+def containers(obj: K8sObject, *, init: bool = False) -> Iterator[tuple[dict, str]]:
+    """(container, path) for each container (and init container when `init`)."""
+    spec, prefix = pod_spec(obj)
+    groups = ("containers", "initContainers") if init else ("containers",)
+    for group in groups:
+        for i, container in enumerate(as_list(spec.get(group))):
+            if isinstance(container, dict):
+                yield container, f"{prefix}.{group}[{i}]"
+
+
+def replicas(obj: K8sObject) -> int | None:
+    """Declared replicas of a serving workload (1 when omitted, as the API defaults it)."""
+    if obj.kind not in SERVING_KINDS:
+        return None
+    value = obj.spec.get("replicas", 1)
+    return as_int(value)
+
+
+def selector_matches(selector: Any, labels: Mapping) -> bool:
+    """A label selector (matchLabels/matchExpressions, or a Service's plain map) against labels.
+
+    An empty or missing selector matches nothing here: for the checks in this library an empty
+    selector is a mistake, not "select everything".
+    """
+    if not isinstance(selector, dict) or not selector:
+        return False
+    if "matchLabels" in selector or "matchExpressions" in selector:
+        match_labels = as_dict(selector.get("matchLabels"))
+        expressions = as_list(selector.get("matchExpressions"))
+        if not match_labels and not expressions:
+            return False
+        for key, value in match_labels.items():
+            if as_str(labels.get(key)) != as_str(value) or key not in labels:
+                return False
+        for expr in expressions:
+            if not _expression_matches(as_dict(expr), labels):
+                return False
+        return True
+    return all(key in labels and as_str(labels[key]) == as_str(v) for key, v in selector.items())
+
+
+def _expression_matches(expr: dict, labels: Mapping) -> bool:
+    key = expr.get("key")
+    operator = expr.get("operator")
+    values = {as_str(v) for v in as_list(expr.get("values"))}
+    if operator == "In":
+        return key in labels and as_str(labels[key]) in values
+    if operator == "NotIn":
+        return key not in labels or as_str(labels[key]) not in values
+    if operator == "Exists":
+        return key in labels
+    if operator == "DoesNotExist":
+        return key not in labels
+    return False
+
+
+_QUANTITY = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)([a-zA-Z]*)$")
+_SUFFIX = {
+    "": 1,
+    "m": 1e-3,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "P": 1e15,
+    "E": 1e18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
+}
+
+
+def quantity(value: Any) -> float | None:
+    """A Kubernetes quantity (`500m`, `1.5`, `256Mi`) as a float, or None when unreadable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    match = _QUANTITY.match(value.strip())
+    if not match or match.group(2) not in _SUFFIX:
+        return None
+    try:
+        return float(match.group(1)) * _SUFFIX[match.group(2)]
+    except (ValueError, OverflowError):
+        return None
+
+
+def duration_seconds(value: Any) -> float | None:
+    """`30`, `"30s"`, `"1m30s"` in seconds, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    total = 0.0
+    found = False
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s)", value):
+        found = True
+        total += float(number) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[unit]
+    return total if found else None

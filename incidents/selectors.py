@@ -1,0 +1,57 @@
+"""Reads. Views, the API and commands fetch stories and rules through these functions."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from incidents.models import Category, Rule, Status, Story, StoryRule, Technology
+
+
+def story_list(*, published_only: bool = True) -> QuerySet[Story]:
+    qs = Story.objects.all()
+    if published_only:
+        qs = qs.filter(status=Status.PUBLISHED)
+    return qs.prefetch_related("categories", "technologies").order_by("-year", "title", "pk")
+
+
+def story_get(*, slug: str, published_only: bool = True) -> Story | None:
+    qs = Story.objects.prefetch_related(
+        "categories",
+        "technologies",
+        Prefetch("rule_links", queryset=StoryRule.objects.select_related("rule")),
+    )
+    if published_only:
+        qs = qs.filter(status=Status.PUBLISHED)
+    return qs.filter(slug=slug).first()
+
+
+def story_by_urls(urls: list[str]) -> dict[str, Story]:
+    return {s.source_url: s for s in Story.objects.filter(source_url__in=urls)}
+
+
+def category_list() -> QuerySet[Category]:
+    return Category.objects.order_by("name")
+
+
+def technology_list() -> QuerySet[Technology]:
+    return Technology.objects.order_by("name")
+
+
+def rule_list(*, active_only: bool = True) -> QuerySet[Rule]:
+    qs = Rule.objects.all()
+    if active_only:
+        qs = qs.filter(active=True)
+    return qs.order_by("rule_id")
+
+
+def story_links_for_rules(rule_ids: list[str]) -> dict[str, list[Story]]:
+    """Published stories linked to each rule ID, for findings and rule pages."""
+    out: dict[str, list[Story]] = {rid: [] for rid in rule_ids}
+    links = (
+        StoryRule.objects.filter(rule__rule_id__in=rule_ids, story__status=Status.PUBLISHED)
+        .select_related("story", "rule")
+        .order_by("rule__rule_id", "-story__year", "story__title")
+    )
+    for link in links:
+        out[link.rule.rule_id].append(link.story)
+    return out

@@ -1,0 +1,288 @@
+"""Writes. Every change to stories goes through here: admin, API, loaders and forms alike.
+
+Each write bumps the story's `version` (optimistic locking) inside a transaction that first
+locks the row, and schedules a search-index update for after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from incidents import search
+from incidents.models import Category, Rule, Status, Story, StoryRule, Technology
+
+M2M_FIELDS = ("technologies", "categories")
+
+
+class StaleStoryError(Exception):
+    """The story changed since the caller read it (its version moved on)."""
+
+    def __init__(self, story: Story, expected: int) -> None:
+        self.story = story
+        self.expected = expected
+        who = ""
+        last = story.history.first() if hasattr(story, "history") else None
+        if last is not None and last.history_user is not None:
+            who = f" by {last.history_user}"
+        super().__init__(
+            f"This story was changed{who} since you loaded it (you edited version {expected}, "
+            f"it is now at version {story.version}). Reload it and apply your changes again."
+        )
+
+
+def _set_fields(story: Story, data: Mapping[str, Any]) -> dict[str, Any]:
+    m2m: dict[str, Any] = {}
+    for field, value in data.items():
+        if field in M2M_FIELDS:
+            m2m[field] = value
+        elif field in {"id", "pk", "version", "created_at", "updated_at"}:
+            continue
+        else:
+            setattr(story, field, value)
+    return m2m
+
+
+def _apply_m2m(story: Story, m2m: Mapping[str, Any]) -> None:
+    for field, values in m2m.items():
+        getattr(story, field).set(list(values))
+
+
+def _validate(story: Story, *, exclude: Iterable[str] = ()) -> None:
+    story.full_clean(exclude=list(exclude), validate_unique=True)
+
+
+@transaction.atomic
+def story_create(*, data: Mapping[str, Any], user: Any = None) -> Story:
+    story = Story()
+    m2m = _set_fields(story, data)
+    if story.status == Status.PUBLISHED and story.published_at is None:
+        story.published_at = timezone.now()
+    _validate(story)
+    if user is not None:
+        story._history_user = user
+    story.save()
+    _apply_m2m(story, m2m)
+    search.index_stories_on_commit([story.pk])
+    return story
+
+
+@transaction.atomic
+def story_update(
+    *, story: Story, data: Mapping[str, Any], expected_version: int | None, user: Any = None
+) -> Story:
+    """Apply `data` to `story` unless someone else saved it since `expected_version`.
+
+    The row is locked first (SELECT ... FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions
+    already hold the write lock), so two concurrent updates cannot both pass the version check.
+    """
+    current = Story.objects.select_for_update().get(pk=story.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise StaleStoryError(current, expected_version)
+    m2m = _set_fields(story, data)
+    story.version = current.version + 1
+    if story.status == Status.PUBLISHED and story.published_at is None:
+        story.published_at = timezone.now()
+    _validate(story)
+    if user is not None:
+        story._history_user = user
+    story.save()
+    _apply_m2m(story, m2m)
+    search.index_stories_on_commit([story.pk])
+    return story
+
+
+def story_publish(*, story: Story, user: Any = None) -> Story:
+    return story_update(
+        story=story, data={"status": Status.PUBLISHED}, expected_version=None, user=user
+    )
+
+
+def story_unpublish(*, story: Story, user: Any = None) -> Story:
+    return story_update(
+        story=story, data={"status": Status.DRAFT}, expected_version=None, user=user
+    )
+
+
+@transaction.atomic
+def story_delete(*, story: Story, user: Any = None) -> None:
+    pk = story.pk
+    if user is not None:
+        story._history_user = user
+    story.delete()
+    search.remove_stories_on_commit([pk])
+
+
+@transaction.atomic
+def vocabulary_sync(*, categories: Iterable[Mapping], technologies: Iterable[Mapping]) -> dict:
+    """Create or update categories and technologies by slug. Never deletes (stories use them)."""
+    counts = {"categories": 0, "technologies": 0}
+    for item in categories:
+        Category.objects.update_or_create(
+            slug=item["slug"],
+            defaults={"name": item["name"], "description": item.get("description", "")},
+        )
+        counts["categories"] += 1
+    for item in technologies:
+        Technology.objects.update_or_create(
+            slug=item["slug"],
+            defaults={
+                "name": item["name"],
+                "aliases": list(item.get("aliases") or []),
+                "description": item.get("description", ""),
+            },
+        )
+        counts["technologies"] += 1
+    return counts
+
+
+@transaction.atomic
+def story_rule_links_sync(*, links: Iterable[Mapping[str, str]]) -> dict[str, int]:
+    """Mirror the curated story-rule links (from the repository) into the database.
+
+    Links to unknown stories or rules raise ValidationError: curated data must be consistent.
+    Links that are no longer listed are removed; notes are updated in place.
+    """
+    wanted: dict[tuple[str, str], str] = {}
+    for link in links:
+        wanted[(link["story"], link["rule"])] = link["note"]
+    stories = {s.slug: s for s in Story.objects.filter(slug__in={k[0] for k in wanted})}
+    rules = {r.rule_id: r for r in Rule.objects.filter(rule_id__in={k[1] for k in wanted})}
+    missing = sorted({k[0] for k in wanted} - stories.keys()) + sorted(
+        {k[1] for k in wanted} - rules.keys()
+    )
+    if missing:
+        raise ValidationError(f"story-rule links name unknown stories or rules: {missing}")
+    existing = {
+        (sr.story.slug, sr.rule.rule_id): sr
+        for sr in StoryRule.objects.select_related("story", "rule")
+    }
+    created = updated = 0
+    for key, note in wanted.items():
+        link = existing.pop(key, None)
+        if link is None:
+            StoryRule.objects.create(story=stories[key[0]], rule=rules[key[1]], note=note)
+            created += 1
+        elif link.note != note:
+            link.note = note
+            link.save(update_fields=["note"])
+            updated += 1
+    removed = len(existing)
+    touched = {sr.story_id for sr in existing.values()} | {stories[k[0]].pk for k in wanted}
+    StoryRule.objects.filter(pk__in=[sr.pk for sr in existing.values()]).delete()
+    search.index_stories_on_commit(touched)
+    return {"created": created, "updated": updated, "removed": removed}
+
+
+# --- Curated files -----------------------------------------------------------------------------
+
+
+def story_current_file_hash(story: Story) -> str:
+    from incidents.storyfiles import story_file_to_text, story_to_file, text_hash
+
+    return text_hash(story_file_to_text(story_to_file(story)))
+
+
+@transaction.atomic
+def story_load_file(*, story_file: Any, force: bool = False) -> str:
+    """Create or update one story from its curated file. Returns what happened:
+    "created", "updated", "unchanged", "kept" (a curator edited the record; the file did not
+    change) or "conflict" (both changed since the last load: nothing is overwritten).
+    """
+    from incidents.storyfiles import story_file_to_text, text_hash
+
+    meta, sections = story_file.meta, story_file.sections
+    categories = list(Category.objects.filter(slug__in=meta["categories"]))
+    technologies = list(Technology.objects.filter(slug__in=meta["technologies"]))
+    unknown = sorted(
+        set(meta["categories"]) - {c.slug for c in categories}
+        | set(meta["technologies"]) - {t.slug for t in technologies}
+    )
+    if unknown:
+        raise ValidationError(f"unknown vocabulary slugs: {', '.join(unknown)}")
+    data: dict[str, Any] = {
+        "slug": meta["slug"],
+        "title": meta["title"],
+        "organisation": meta["organisation"],
+        "source_url": meta["source_url"],
+        "source_kind": meta["source_kind"],
+        "year": meta["year"],
+        "date": meta.get("date"),
+        "platform": meta["platform"],
+        "provenance": meta["provenance"],
+        "status": meta["status"],
+        "categories": categories,
+        "technologies": technologies,
+        **sections,
+    }
+    # Hash the canonical form, so formatting-only differences in a file are not "changes".
+    file_hash = text_hash(story_file_to_text(story_file))
+    story = (
+        Story.objects.filter(source_url=meta["source_url"]).first()
+        or Story.objects.filter(slug=meta["slug"]).first()
+    )
+    if story is None:
+        story = story_create(data=data)
+        Story.objects.filter(pk=story.pk).update(file_hash=file_hash)
+        return "created"
+    db_hash = story_current_file_hash(story)
+    if db_hash == file_hash:
+        if story.file_hash != file_hash:
+            Story.objects.filter(pk=story.pk).update(file_hash=file_hash)
+        return "unchanged"
+    curator_edited = bool(story.file_hash) and db_hash != story.file_hash
+    file_changed = story.file_hash != file_hash
+    if curator_edited and not force:
+        return "conflict" if file_changed else "kept"
+    story_update(story=story, data=data, expected_version=None)
+    Story.objects.filter(pk=story.pk).update(file_hash=file_hash)
+    return "updated"
+
+
+# --- k8s.af listing import ---------------------------------------------------------------------
+
+
+def _unique_slug(base: str) -> str:
+    from django.utils.text import slugify
+
+    root = slugify(base)[:90].strip("-") or "story"
+    slug, n = root, 2
+    while Story.objects.filter(slug=slug).exists():
+        slug, n = f"{root}-{n}", n + 1
+    return slug
+
+
+def _match_technologies(items: Iterable[str]) -> list[Technology]:
+    """Map the listing's free-text 'involved' items to vocabulary technologies by name/alias."""
+    wanted = {item.strip().lower() for item in items}
+    found = []
+    for tech in Technology.objects.all():
+        names = {tech.slug.lower(), tech.name.lower(), *(a.lower() for a in tech.aliases)}
+        if names & wanted:
+            found.append(tech)
+    return found
+
+
+def story_create_from_listing(*, entry: Any) -> Story:
+    """A draft from one k8s.af listing entry: facts only, provenance 'listing'."""
+    return story_create(
+        data={
+            "slug": _unique_slug(f"{entry.organisation} {entry.title}"),
+            "title": entry.title,
+            "organisation": entry.organisation,
+            "source_url": entry.url,
+            "source_kind": entry.source_kind,
+            "year": entry.year,
+            "platform": entry.platform,
+            "impact": entry.impact,
+            "listing_involved": ", ".join(entry.involved),
+            "status": Status.DRAFT,
+            "provenance": "listing",
+            "curation_note": f"Imported from the k8s.af listing ({entry.medium or 'no medium'}).",
+            "technologies": _match_technologies(entry.involved),
+        }
+    )
