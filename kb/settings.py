@@ -153,7 +153,7 @@ else:
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
                 ),
             },
-            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            # No TEST name: tests use an in-memory database, so parallel runs never collide.
         }
     }
 DB_VENDOR = DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
