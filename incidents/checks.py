@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.compatibility)
@@ -18,3 +18,33 @@ def check_search_backend(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register("search")
+def check_search_index(app_configs, **kwargs):
+    """incidents.W001: the index is missing; incidents.W002: it disagrees with the database."""
+    from django.db import DatabaseError
+
+    from incidents import search
+
+    try:
+        status = search.index_status()
+    except (DatabaseError, OSError):
+        return []  # no tables yet (before migrate) or unreadable storage: nothing to compare
+    if not status["exists"]:
+        return [
+            Warning(
+                "The search index does not exist: searches return nothing.",
+                hint="Run `python manage.py rebuild_search_index`.",
+                id="incidents.W001",
+            )
+        ]
+    if status["stale"]:
+        return [
+            Warning(
+                f"The search index is stale: {status['stale']} stories differ from the database.",
+                hint="Run `python manage.py rebuild_search_index --check`.",
+                id="incidents.W002",
+            )
+        ]
+    return []

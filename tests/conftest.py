@@ -60,3 +60,21 @@ def curator(db):
 @pytest.fixture
 def outsider(db):
     return User.objects.create_user("outsider", password="pw-outsider-123")
+
+
+@pytest.fixture(autouse=True)
+def _search_index_dir(tmp_path_factory, settings):
+    """Every test gets its own (empty) Whoosh index directory: tests never touch var/search."""
+    settings.KB_SEARCH_INDEX_DIR = tmp_path_factory.mktemp("search-index")
+
+
+@pytest.fixture
+def search_index(db):
+    """Call it after creating stories to (re)build the search index from the test database.
+
+    Inside a test transaction on_commit hooks never fire; alternatively wrap writes in
+    `with django_capture_on_commit_callbacks(execute=True):` to exercise the real hooks.
+    """
+    from incidents import search
+
+    return search.rebuild

@@ -1,16 +1,211 @@
-"""The search interface. Pages, the API and chat call only these functions.
+"""The search interface. Pages, the API, chat and commands call only these functions.
 
-(Placeholder until the search backends land: indexing hooks are no-ops.)
+Searching
+    search(query, *, filters=None, page=1, per_page=10, highlight=True, published_only=True)
+        -> SearchResults with
+           .hits        [Hit(story, score, highlights, matched_terms)]; `story` is a Story with
+                        categories and technologies prefetched; `highlights` maps a field
+                        ("title", "symptom", "summary") to a safe HTML fragment in which <mark>
+                        is the only markup (mark it safe in templates); `matched_terms` are the
+                        user's words / technology aliases the story matched.
+           .total, .page, .per_page (and .pages, .has_next)
+           .facets      {"category"|"technology"|"platform"|"year"|"source_kind":
+                         [(value, label, count)]}, counted over the current query and filters
+           .suggestion  a corrected query string ("did you mean") or None
+           .query       the normalised query (what was understood)
+        Query syntax (never raises, any input is valid; see incidents.search.query):
+           plain words (stemmed, ranked OR with a bonus for matching more of them),
+           technology aliases ("OOMKilled", "exit code 137", "bad gateway", "ndots"),
+           "quoted phrases" (required), -word / -"a phrase" (excluded),
+           org:zalando tech:coredns cat:dns platform:gke year:2019 kind:postmortem rules:true.
+        filters: {"category"|"technology"|"platform"|"year"|"source_kind"|"has_rules": [values]}
+           (has_rules: "true"/"false"); values of one key are OR-ed, keys are AND-ed. An unknown
+           key raises SearchQueryError (a ValueError). An empty query browses newest first.
+        page beyond the last page gives no hits (and the right total); per_page is capped at 100.
+
+    more_like_this(story, limit=5) -> [(Story, [shared terms])]
+    match_text(text, limit=5) -> [(Story, [matched terms], score)]
+        Free text (an error message, `kubectl describe` / `kubectl get events` output, k8sgpt
+        JSON) -> likely stories. Input is bounded to MAX_MATCH_CHARS.
+
+Index maintenance
+    index_stories_on_commit(ids) / remove_stories_on_commit(ids)
+        Called by services inside their transaction; the index is updated after COMMIT (never
+        before; a rollback leaves no trace). Errors are logged, not raised to the user; the
+        system check and `rebuild_search_index --check` catch anything missed.
+    rebuild(progress=None) -> int          build a fresh index and swap it in atomically
+    check_index(fix=False) -> CheckReport  stories whose indexed version/content differs
+    index_status() -> dict                 cheap health summary (used by the system check)
+
+Backends: incidents.search.whoosh_backend (default) and incidents.search.postgres_backend
+(default when the database is PostgreSQL), chosen by settings.KB_SEARCH_BACKEND. Nothing outside
+those modules imports Whoosh. Design notes: docs/search.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from types import ModuleType
+
+from django.conf import settings
+from django.db import transaction
+
+from incidents.search.documents import Hit, SearchResults, stories_for_indexing, story_doc
+from incidents.search.match import MAX_MATCH_CHARS, extract_query
+from incidents.search.query import AliasGroup, ParsedQuery, SearchQueryError, parse
+
+__all__ = [
+    "MAX_MATCH_CHARS",
+    "CheckReport",
+    "Hit",
+    "SearchQueryError",
+    "SearchResults",
+    "check_index",
+    "index_status",
+    "index_stories_on_commit",
+    "match_text",
+    "more_like_this",
+    "rebuild",
+    "remove_stories_on_commit",
+    "search",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+
+
+def backend() -> ModuleType:
+    if settings.KB_SEARCH_BACKEND == "postgres":
+        from incidents.search import postgres_backend
+
+        return postgres_backend
+    from incidents.search import whoosh_backend
+
+    return whoosh_backend
+
+
+def search(
+    query: str,
+    *,
+    filters: Mapping[str, list[str]] | None = None,
+    page: int = 1,
+    per_page: int = 10,
+    highlight: bool = True,
+    published_only: bool = True,
+) -> SearchResults:
+    parsed = parse(query, filters)
+    page = min(max(1, int(page)), MAX_PAGE)
+    per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
+    return backend().search(
+        parsed, page=page, per_page=per_page, highlight=highlight, published_only=published_only
+    )
+
+
+def more_like_this(story, limit: int = 5) -> list[tuple]:
+    """Published stories related to `story`, each with the terms they share with it."""
+    b = backend()
+    terms = b.more_like_this_terms(story)
+    techs = [AliasGroup(t.slug, t.name, ()) for t in story.technologies.all().order_by("slug")[:8]]
+    if not terms and not techs:
+        return []
+    parsed = ParsedQuery(text=" ".join(terms), terms=terms, aliases=techs)
+    results = b.search(parsed, page=1, per_page=limit + 1, highlight=False, published_only=True)
+    related = [(h.story, h.matched_terms) for h in results.hits if h.story.pk != story.pk]
+    return related[:limit]
+
+
+def match_text(text: str, limit: int = 5) -> list[tuple]:
+    """Likely stories for a pasted error / describe / events excerpt / k8sgpt JSON."""
+    query = extract_query(text or "", df=backend().term_document_frequency)
+    if not query:
+        return []
+    limit = min(max(1, int(limit)), 20)
+    results = backend().search(
+        parse(query), page=1, per_page=limit, highlight=False, published_only=True
+    )
+    return [(h.story, h.matched_terms, h.score) for h in results.hits]
+
+
+# --- Index maintenance ---------------------------------------------------------------------------
+
+
+def _apply(ids: list[int]) -> None:
+    backend().index_ids(ids)
 
 
 def index_stories_on_commit(story_ids: Iterable[int]) -> None:
     """Schedule (re)indexing of these stories once the current transaction commits."""
+    ids = sorted({int(i) for i in story_ids if i is not None})
+    if ids:
+        transaction.on_commit(partial(_apply, ids), robust=True)
 
 
 def remove_stories_on_commit(story_ids: Iterable[int]) -> None:
-    """Schedule removal of these stories from the index once the current transaction commits."""
+    """Schedule removal of these stories from the index once the current transaction commits.
+
+    Removal and indexing are one operation: the backend re-reads each id from the database and
+    removes those that no longer exist, so a delete followed by an undo is still correct.
+    """
+    index_stories_on_commit(story_ids)
+
+
+def rebuild(*, progress: Callable[[int], None] | None = None) -> int:
+    return backend().rebuild(progress=progress)
+
+
+@dataclass
+class CheckReport:
+    backend: str
+    stories: int = 0
+    indexed: int = 0
+    missing: list[int] = field(default_factory=list)  # in the database, not in the index
+    stale: list[int] = field(default_factory=list)  # indexed version/content differs
+    orphaned: list[int] = field(default_factory=list)  # in the index, not in the database
+    fixed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.stale or self.orphaned)
+
+
+def check_index(fix: bool = False) -> CheckReport:
+    """Compare every story's version and indexed content with the index; optionally repair."""
+    b = backend()
+    indexed = b.indexed_versions()
+    report = CheckReport(backend=settings.KB_SEARCH_BACKEND, indexed=len(indexed))
+    seen = set()
+    for story in stories_for_indexing().order_by("pk").iterator(chunk_size=500):
+        report.stories += 1
+        seen.add(story.pk)
+        doc = story_doc(story)
+        got = indexed.get(story.pk)
+        if got is None:
+            report.missing.append(story.pk)
+        elif got != (doc.version, doc.doc_hash):
+            report.stale.append(story.pk)
+    report.orphaned = sorted(set(indexed) - seen)
+    if fix and not report.ok:
+        ids = report.missing + report.stale + report.orphaned
+        for start in range(0, len(ids), 500):
+            b.index_ids(ids[start : start + 500])
+        report.fixed = True
+    return report
+
+
+def index_status() -> dict:
+    """Cheap: does the index exist, and do indexed (id, version) pairs match the database?"""
+    from incidents.models import Story
+
+    b = backend()
+    if not b.index_exists():
+        return {"exists": False, "stale": 0}
+    indexed = {pk: v for pk, (v, _) in b.indexed_versions().items()}
+    db = dict(Story.objects.values_list("pk", "version"))
+    stale = sum(1 for pk, v in db.items() if indexed.get(pk) != v)
+    stale += len(set(indexed) - set(db))
+    return {"exists": True, "stale": stale}

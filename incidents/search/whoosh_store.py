@@ -1,0 +1,273 @@
+"""Whoosh index storage: generations, the atomic `CURRENT` pointer, and safe multi-process writes.
+
+Layout under settings.KB_SEARCH_INDEX_DIR:
+
+    CURRENT              one line: the name of the live generation directory
+    gen-<ns>-<pid>/      a complete Whoosh index
+
+A rebuild writes a new generation and then replaces CURRENT with os.replace (atomic on POSIX), so
+readers see either the old or the new index, never a half-built one; a crash mid-rebuild leaves
+CURRENT untouched. Incremental writers take the live generation's Whoosh write lock, retrying with
+jittered backoff on LockError (see docs/search.md for why not an outbox), and re-read the stories
+from the database *after* taking the lock, so the last writer always writes the latest committed
+state: no update is lost whichever process wins the race.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from django.conf import settings
+from whoosh import fields
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import FileIndex, LockError
+
+from incidents.search.documents import StoryDoc, stories_for_indexing, story_doc
+from incidents.search.query import STOPWORDS
+
+log = logging.getLogger(__name__)
+
+POINTER = "CURRENT"
+FIELD_BOOSTS = {"head": 3.0, "symptom": 1.8, "body": 1.0}
+WRITE_TIMEOUT = 60.0  # seconds a writer keeps retrying before giving up (logged; --check repairs)
+KEEP_OLD_SECONDS = 600  # old generations are removed by later rebuilds after this long
+
+ANALYZER = StemmingAnalyzer(stoplist=STOPWORDS, minsize=1, cachesize=100_000)
+
+SCHEMA = fields.Schema(
+    id=fields.ID(stored=True, unique=True),
+    version=fields.STORED,
+    dochash=fields.STORED,
+    # (status, org, categories, technologies, platform, year, source_kind, has_rules, sort_date)
+    meta=fields.STORED,
+    head=fields.TEXT(analyzer=ANALYZER),
+    symptom=fields.TEXT(analyzer=ANALYZER),
+    body=fields.TEXT(analyzer=ANALYZER),
+    tech=fields.KEYWORD(),
+    spell=fields.KEYWORD(lowercase=True),
+)
+
+
+def root() -> Path:
+    return Path(settings.KB_SEARCH_INDEX_DIR)
+
+
+def current_generation(base: Path | None = None) -> str | None:
+    try:
+        name = (base or root()).joinpath(POINTER).read_text().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return name or None
+
+
+def open_generation(name: str, base: Path | None = None) -> FileIndex:
+    # No mmap: old generations and merged segments are deleted while other processes may still
+    # read them; plain file handles keep working on POSIX and never pin address space.
+    storage = FileStorage(str((base or root()) / name), supports_mmap=False)
+    return storage.open_index(schema=SCHEMA)
+
+
+def _new_generation(base: Path) -> tuple[str, FileIndex]:
+    base.mkdir(parents=True, exist_ok=True)
+    name = f"gen-{time.time_ns()}-{os.getpid()}"
+    path = base / name
+    path.mkdir()
+    ix = FileStorage(str(path), supports_mmap=False).create_index(SCHEMA)
+    return name, ix
+
+
+def _swap(base: Path, name: str) -> None:
+    tmp = base / f".{POINTER}.{os.getpid()}.tmp"
+    with open(tmp, "w") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, base / POINTER)
+    dirfd = os.open(base, os.O_RDONLY)
+    try:
+        os.fsync(dirfd)
+    finally:
+        os.close(dirfd)
+
+
+def ensure_index() -> str:
+    """The live generation, creating an empty one if there is none."""
+    base = root()
+    name = current_generation(base)
+    if name is None or not (base / name).is_dir():
+        name, ix = _new_generation(base)
+        ix.close()
+        _swap(base, name)
+    return name
+
+
+def doc_fields(doc: StoryDoc) -> dict:
+    words = " ".join(sorted({w for w in (doc.head + " " + doc.symptom + " " + doc.body).split()}))
+    return {
+        "id": str(doc.pk),
+        "version": doc.version,
+        "dochash": doc.doc_hash,
+        "meta": (
+            doc.status,
+            doc.organisation,
+            doc.categories,
+            doc.technologies,
+            doc.platform,
+            doc.year,
+            doc.source_kind,
+            doc.has_rules,
+            doc.sort_date,
+        ),
+        "head": doc.head,
+        "symptom": doc.symptom,
+        "body": doc.body,
+        "tech": " ".join(doc.technologies),
+        "spell": words,
+    }
+
+
+def _with_writer(apply: Callable, *, timeout: float = WRITE_TIMEOUT) -> None:
+    """Run apply(writer) on the live generation under its lock; retry on LockError."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        name = ensure_index()
+        ix = open_generation(name)
+        try:
+            writer = ix.writer()
+        except LockError:
+            ix.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.25)
+            continue
+        try:
+            if current_generation() != name:
+                # A rebuild swapped generations while we waited: write to the new one.
+                writer.cancel()
+                continue
+            apply(writer)
+            writer.commit()
+            return
+        except BaseException:
+            writer.cancel()
+            raise
+        finally:
+            ix.close()
+
+
+def write_stories(ids: Iterable[int]) -> None:
+    """Make the index match the database for these story ids (index, update or remove)."""
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return
+
+    def apply(writer) -> None:
+        # Read after taking the lock: whoever writes last writes the latest committed rows.
+        found = {s.pk: s for s in stories_for_indexing(ids)}
+        for pk in ids:
+            story = found.get(pk)
+            if story is None:
+                writer.delete_by_term("id", str(pk))
+            else:
+                writer.update_document(**doc_fields(story_doc(story)))
+
+    _with_writer(apply)
+
+
+def indexed_versions(name: str | None = None) -> dict[int, tuple[int, str]]:
+    """story id -> (version, doc hash) as indexed in the live generation."""
+    name = name or current_generation()
+    if name is None:
+        return {}
+    ix = open_generation(name)
+    try:
+        with ix.reader() as reader:
+            return {
+                int(f["id"]): (f["version"], f["dochash"])
+                for _, f in reader.iter_docs()
+                if "id" in f
+            }
+    finally:
+        ix.close()
+
+
+def rebuild(*, batch_size: int = 500, progress: Callable[[int], None] | None = None) -> int:
+    """Build a new generation from the database and swap it in. Returns the story count."""
+    base = root()
+    name, ix = _new_generation(base)
+    count = 0
+    try:
+        writer = ix.writer(limitmb=256)
+        try:
+            qs = stories_for_indexing().order_by("pk")
+            for story in qs.iterator(chunk_size=batch_size):
+                writer.add_document(**doc_fields(story_doc(story)))
+                count += 1
+                if progress and count % batch_size == 0:
+                    progress(count)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+    finally:
+        ix.close()
+    _swap_in(base, name)
+    _remove_old_generations(base)
+    return count
+
+
+def _swap_in(base: Path, name: str) -> None:
+    """Swap while holding the old generation's write lock, so no incremental write lands in the
+    old generation after the swap (writers that took the lock before are caught by --check)."""
+    old = current_generation(base)
+    if old is None or not (base / old).is_dir():
+        _swap(base, name)
+        return
+    deadline = time.monotonic() + WRITE_TIMEOUT
+    while True:
+        old_ix = open_generation(old, base)
+        lock = old_ix.lock("WRITELOCK")
+        try:
+            if lock.acquire(blocking=False):
+                try:
+                    _swap(base, name)
+                    return
+                finally:
+                    lock.release()
+        finally:
+            old_ix.close()
+        if time.monotonic() > deadline:
+            _swap(base, name)  # a stuck writer must not block the rebuild forever
+            return
+        time.sleep(0.02)
+
+
+def _remove_old_generations(base: Path) -> None:
+    live = current_generation(base)
+    gens = sorted(p for p in base.glob("gen-*") if p.is_dir() and p.name != live)
+    keep_previous = gens[-1:] if gens else []
+    for path in gens:
+        if path in keep_previous:
+            continue
+        try:
+            age = time.time() - int(path.name.split("-")[1]) / 1e9
+        except (IndexError, ValueError):
+            continue
+        if age > KEEP_OLD_SECONDS:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def index_size_bytes() -> int:
+    name = current_generation()
+    if name is None:
+        return 0
+    return sum(p.stat().st_size for p in (root() / name).iterdir() if p.is_file())
