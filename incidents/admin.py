@@ -11,7 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from incidents import services
 from incidents.markdown import render_markdown
-from incidents.models import Category, Rule, Status, Story, StoryRule, Technology
+from incidents.models import ApiToken, Category, Rule, Status, Story, StoryRule, Technology
 
 SECTION_HELP = "Markdown. A live preview appears under the field."
 
@@ -195,3 +195,60 @@ class StoryRuleAdmin(admin.ModelAdmin):
     list_filter = ["rule"]
     search_fields = ["story__title", "rule__rule_id", "note"]
     autocomplete_fields = ["story", "rule"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens: the plaintext is shown once, after creation; only its hash is stored.
+
+    Staff who are not superusers see and create only their own tokens, so a token never carries
+    more permissions than the person who made it.
+    """
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__username"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("user")
+        return qs if request.user.is_superuser else qs.filter(user=request.user)
+
+    def get_fields(self, request, obj=None):
+        return ["name", "user", *self.readonly_fields] if obj else ["name", "user"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "user"] if obj else self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not request.user.is_superuser:
+            kwargs["queryset"] = type(request.user).objects.filter(pk=request.user.pk)
+            kwargs["initial"] = request.user.pk
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        from incidents.api.auth import api_token_create
+
+        user = obj.user if request.user.is_superuser else request.user
+        token, plaintext = api_token_create(user=user, name=obj.name)
+        obj.__dict__.update({k: v for k, v in token.__dict__.items() if not k.startswith("_")})
+        obj._state.adding = False
+        self.message_user(
+            request,
+            f"New API token for {user}: {plaintext}  (copy it now: it is not shown again)",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke selected tokens", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset):
+        from incidents.api.auth import api_token_revoke
+
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_token_revoke(token=token)
+            count += 1
+        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

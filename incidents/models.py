@@ -235,3 +235,39 @@ class StoryRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule.rule_id} → {self.story.slug}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only a SHA-256 of the token is stored, never the token itself.
+
+    The token reads `kb_<prefix>_<secret>`; the prefix finds the row, the hash proves the secret.
+    Tokens are created, listed and revoked in the admin and with `manage_api_tokens`
+    (incidents.api.auth has the functions both call).
+    """
+
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.CASCADE, related_name="api_tokens", help_text="Acts as."
+    )
+    name = models.CharField(max_length=100, help_text="What it is for, e.g. 'CI pipeline'.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    token_hash = models.CharField(
+        "SHA-256 of the token", max_length=64, unique=True, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        verbose_name = "API token"
+        constraints = [
+            models.CheckConstraint(condition=~Q(prefix=""), name="api_token_prefix_not_empty"),
+            models.CheckConstraint(condition=~Q(name=""), name="api_token_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (kb_{self.prefix}_…, {self.user})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

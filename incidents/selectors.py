@@ -55,3 +55,24 @@ def story_links_for_rules(rule_ids: list[str]) -> dict[str, list[Story]]:
     for link in links:
         out[link.rule.rule_id].append(link.story)
     return out
+
+
+def stories_by_slugs(slugs: list[str], *, published_only: bool = True) -> dict[str, Story]:
+    """Stories keyed by slug, for resolving the story slugs a rule or a finding names."""
+    qs = Story.objects.filter(slug__in=slugs)
+    if published_only:
+        qs = qs.filter(status=Status.PUBLISHED)
+    return {s.slug: s for s in qs}
+
+
+def rule_story_notes(rule_ids: list[str]) -> dict[str, dict[str, str]]:
+    """rule ID -> {story slug: curated note} for the published stories linked to each rule."""
+    out: dict[str, dict[str, str]] = {rid: {} for rid in rule_ids}
+    links = (
+        StoryRule.objects.filter(rule__rule_id__in=rule_ids, story__status=Status.PUBLISHED)
+        .select_related("story", "rule")
+        .order_by("rule__rule_id", "-story__year", "story__title")
+    )
+    for link in links:
+        out[link.rule.rule_id][link.story.slug] = link.note
+    return out

@@ -246,7 +246,18 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "EXCEPTION_HANDLER": "incidents.api.errors.exception_handler",
+    "NUM_PROXIES": KB_NUM_PROXIES,
 }
+# API throttling (fixed windows in the shared cache): anonymous clients by address, token holders
+# by token. Format "<requests>/<second|minute|hour|day>".
+KB_API_THROTTLE_ANON = env("KB_API_THROTTLE_ANON", "120/minute")
+KB_API_THROTTLE_TOKEN = env("KB_API_THROTTLE_TOKEN", "1200/minute")
+
+# Chat slash commands. Unset means the endpoint refuses every request (401).
+SLACK_SIGNING_SECRET = envlist("SLACK_SIGNING_SECRET")  # comma-separated during rotation
+MATTERMOST_TOKEN = envlist("MATTERMOST_TOKEN")  # comma-separated during rotation
+TEAMS_HMAC_SECRET = env("TEAMS_HMAC_SECRET")  # base64, as Teams shows it for outgoing webhooks
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kubernetes Failure KB API",
     "DESCRIPTION": "Search public Kubernetes failure stories and check manifests against rules "

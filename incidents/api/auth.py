@@ -1,0 +1,125 @@
+"""API tokens: create, revoke, authenticate. Only a SHA-256 of each token is ever stored.
+
+A token is `kb_<prefix>_<secret>`: 8 random characters of prefix (stored in clear, to find the
+row with one indexed lookup) and 43 of secret (256 bits from `secrets`). With that much entropy a
+plain SHA-256 is enough: there is nothing to brute-force, so a slow password hash would only
+cost every request a few milliseconds. The hashes are compared in constant time anyway.
+
+Clients send `Authorization: Bearer kb_...` (or `Token kb_...`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from incidents.models import ApiToken
+
+TOKEN_PREFIX = "kb_"
+_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
+PREFIX_LENGTH = 8
+# last_used_at is written at most this often per token, not on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _split(token: str) -> tuple[str, str] | None:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    prefix, sep, secret = token[len(TOKEN_PREFIX) :].partition("_")
+    if not sep or len(prefix) != PREFIX_LENGTH or not secret:
+        return None
+    return prefix, secret
+
+
+def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+    """A new token for `user`. Returns the row and the plaintext, which is shown once."""
+    name = name.strip()
+    if not name:
+        raise ValueError("a token needs a name")
+    for _ in range(5):
+        prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
+        plaintext = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+        try:
+            with transaction.atomic():
+                token = ApiToken.objects.create(
+                    user=user, name=name[:100], prefix=prefix, token_hash=hash_token(plaintext)
+                )
+        except IntegrityError:  # a prefix collision: astronomically rare, try another
+            continue
+        return token, plaintext
+    raise RuntimeError("could not allocate a unique token prefix")
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_authenticate(plaintext: str) -> ApiToken | None:
+    """The active token with this plaintext, or None. Touches last_used_at (coarsely)."""
+    parts = _split(plaintext)
+    if parts is None:
+        return None
+    token = ApiToken.objects.select_related("user").filter(prefix=parts[0]).first()
+    if token is None or not hmac.compare_digest(token.token_hash, hash_token(plaintext)):
+        return None
+    if token.revoked_at is not None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <token>`; a missing header is anonymous, a bad token is 401."""
+
+    keywords = ("bearer", "token")
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].decode("latin-1").lower() not in self.keywords:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+        try:
+            plaintext = header[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
+        token = api_token_authenticate(plaintext)
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Documents the bearer token in the OpenAPI schema."""
+
+    target_class = ApiTokenAuthentication
+    name = "ApiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token (kb_...) from `manage.py manage_api_tokens create`.",
+        }

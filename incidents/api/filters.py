@@ -1,0 +1,133 @@
+"""Query parameters of the list endpoints: whitelisted, typed, bounded.
+
+An unknown parameter is an error (400 `unknown_parameter`), not silently ignored: a typo such as
+`?categroy=dns` would otherwise return every story and look like a working filter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import QueryDict
+from rest_framework import serializers
+
+from incidents.api.errors import ApiError, first_leaf, flatten_errors
+from incidents.models import Platform, SourceKind
+
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 10
+MAX_QUERY = 500
+ORDERINGS = ("relevance", "-year", "year", "title", "-title", "-published_at")
+
+
+def _no_nul(value: str) -> None:
+    if "\x00" in value:
+        raise serializers.ValidationError("Null characters are not allowed.")
+
+
+class Slugs(serializers.ListField):
+    """A repeatable parameter (`?category=dns&category=networking`), also comma-separated."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            child=serializers.RegexField(r"^[-a-zA-Z0-9_]+$", max_length=100),
+            required=False,
+            max_length=20,
+            **kwargs,
+        )
+
+    def to_internal_value(self, data):
+        if isinstance(data, list):
+            data = [part.strip() for item in data for part in str(item).split(",") if part.strip()]
+        return super().to_internal_value(data)
+
+
+class StoryQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_QUERY,
+        validators=[_no_nul],
+        help_text="Words to search for, in plain language. Empty lists every story.",
+    )
+    category = Slugs(help_text="Category slug(s); repeat or comma-separate for any of several.")
+    technology = Slugs(help_text="Technology slug(s).")
+    platform = serializers.ListField(
+        child=serializers.ChoiceField(choices=Platform.values), required=False, max_length=20
+    )
+    year = serializers.ListField(
+        child=serializers.IntegerField(min_value=2014, max_value=2100),
+        required=False,
+        max_length=20,
+    )
+    source_kind = serializers.ListField(
+        child=serializers.ChoiceField(choices=SourceKind.values), required=False, max_length=20
+    )
+    has_rules = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: only stories a rule is linked to; false: only stories without.",
+    )
+    ordering = serializers.ChoiceField(
+        choices=ORDERINGS,
+        required=False,
+        help_text="Default: relevance when searching, newest first (-year) otherwise.",
+    )
+    page = serializers.IntegerField(min_value=1, max_value=100_000, default=1)
+    per_page = serializers.IntegerField(
+        min_value=1, max_value=MAX_PER_PAGE, default=DEFAULT_PER_PAGE
+    )
+
+
+class RuleQuerySerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["manifest", "runtime"], required=False)
+    severity = serializers.ChoiceField(choices=["info", "warning", "error"], required=False)
+    kind = serializers.RegexField(
+        r"^[A-Za-z0-9]+$", max_length=60, required=False, help_text="A Kubernetes kind."
+    )
+
+
+class CheckQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["json", "sarif"], default="json")
+    fail_on = serializers.ChoiceField(
+        choices=["info", "warning", "error"],
+        default="warning",
+        help_text="Severity at which the KB-Check-Exit-Code header becomes 1.",
+    )
+    skip = Slugs(help_text="Rule IDs or slugs not to run (repeat or comma-separate).")
+
+
+def parse_query(serializer_class: type[serializers.Serializer], query: QueryDict) -> dict:
+    """Validate query parameters: unknown names and bad values are 400s in the API format."""
+    serializer = serializer_class()
+    fields = serializer.fields
+    unknown = sorted(set(query.keys()) - set(fields))
+    if unknown:
+        raise ApiError(
+            f"Unknown query parameter(s): {', '.join(unknown)[:200]}.",
+            code="unknown_parameter",
+            details={"unknown": unknown[:20], "allowed": sorted(fields)},
+        )
+    data: dict[str, Any] = {}
+    for name, field in fields.items():
+        if name not in query:
+            continue
+        if isinstance(field, serializers.ListField):
+            data[name] = query.getlist(name)
+        else:
+            values = query.getlist(name)
+            if len(values) > 1:
+                raise ApiError(
+                    f"Query parameter {name!r} may be given only once.",
+                    code="invalid_parameter",
+                    details={name: ["Given more than once."]},
+                )
+            data[name] = values[0]
+    bound = serializer_class(data=data)
+    if not bound.is_valid():
+        details = flatten_errors(bound.errors)
+        name = next(iter(details))
+        code = "invalid_pagination" if name in {"page", "per_page"} else "invalid_parameter"
+        raise ApiError(f"{name}: {first_leaf(details[name])}", code=code, details=details)
+    return bound.validated_data

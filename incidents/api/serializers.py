@@ -1,0 +1,302 @@
+"""API shapes. Output serializers describe what readers get; input serializers validate writes.
+
+Serializers only translate: writes go through incidents.services, reads through selectors and
+the search interface (see views.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from incidents.markdown import render_markdown
+from incidents.models import Category, Platform, Provenance, SourceKind, Status, Story, Technology
+
+MAX_TEXT = 50_000
+
+
+class TermSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+def _absolute(request, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class StoryLinksMixin(serializers.Serializer):
+    url = serializers.SerializerMethodField(help_text="The story's web page.")
+    api_url = serializers.SerializerMethodField(help_text="This story in the API.")
+
+    def get_url(self, story: Story) -> str:
+        return _absolute(self.context.get("request"), story.get_absolute_url())
+
+    def get_api_url(self, story: Story) -> str:
+        return _absolute(
+            self.context.get("request"), reverse("api:story-detail", args=[story.slug])
+        )
+
+
+class StoryListItemSerializer(StoryLinksMixin, serializers.Serializer):
+    """One story in a list or search result."""
+
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    organisation = serializers.CharField()
+    year = serializers.IntegerField()
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    source_kind = serializers.ChoiceField(choices=SourceKind.choices)
+    source_url = serializers.URLField()
+    summary = serializers.CharField(help_text="Markdown.")
+    categories = TermSerializer(many=True)
+    technologies = TermSerializer(many=True)
+    rules = serializers.SerializerMethodField(help_text="IDs of the rules linked to the story.")
+    highlights = serializers.SerializerMethodField(
+        help_text="Field name -> sanitised HTML excerpt with the matched terms in <mark>."
+    )
+    score = serializers.SerializerMethodField(help_text="Relevance; null when not searching.")
+
+    def get_rules(self, story: Story) -> list[str]:
+        return [link.rule.rule_id for link in story.rule_links.all()]
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
+    def get_highlights(self, story: Story) -> dict[str, str]:
+        return self.context.get("highlights", {}).get(story.pk, {})
+
+    @extend_schema_field(OpenApiTypes.FLOAT)
+    def get_score(self, story: Story) -> float | None:
+        return self.context.get("scores", {}).get(story.pk)
+
+
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class FacetsSerializer(serializers.Serializer):
+    category = FacetValueSerializer(many=True)
+    technology = FacetValueSerializer(many=True)
+    platform = FacetValueSerializer(many=True)
+    year = FacetValueSerializer(many=True)
+    source_kind = FacetValueSerializer(many=True)
+
+
+class StoryPageSerializer(serializers.Serializer):
+    """A page of stories with facets over the whole result set and a did-you-mean."""
+
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    per_page = serializers.IntegerField()
+    num_pages = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    suggestion = serializers.CharField(
+        allow_null=True, help_text="A corrected query when the words look misspelt."
+    )
+    facets = FacetsSerializer()
+    results = StoryListItemSerializer(many=True)
+
+
+class LinkedRuleSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    severity = serializers.CharField()
+    note = serializers.CharField(help_text="How the rule relates to this story.")
+    url = serializers.CharField()
+    api_url = serializers.CharField()
+
+
+class RelatedStorySerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+    api_url = serializers.CharField()
+    shared_terms = serializers.ListField(child=serializers.CharField())
+
+
+class StoryDetailSerializer(StoryLinksMixin, serializers.Serializer):
+    """Every structured field; each Markdown field also comes rendered as sanitised HTML."""
+
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    organisation = serializers.CharField()
+    source_url = serializers.URLField()
+    source_kind = serializers.ChoiceField(choices=SourceKind.choices)
+    year = serializers.IntegerField()
+    date = serializers.DateField(allow_null=True)
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    status = serializers.ChoiceField(choices=Status.choices)
+    provenance = serializers.ChoiceField(choices=Provenance.choices)
+    summary = serializers.CharField()
+    symptom = serializers.CharField()
+    contributing_factors = serializers.CharField()
+    fix = serializers.CharField()
+    detection = serializers.CharField()
+    impact = serializers.CharField()
+    html = serializers.SerializerMethodField(help_text="The Markdown fields rendered (sanitised).")
+    categories = TermSerializer(many=True)
+    technologies = TermSerializer(many=True)
+    rules = serializers.SerializerMethodField()
+    related = serializers.SerializerMethodField()
+    version = serializers.IntegerField(help_text="Also the ETag; send it back in If-Match.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    published_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {name: {"type": "string"} for name in Story.MARKDOWN_FIELDS},
+            "required": list(Story.MARKDOWN_FIELDS),
+        }
+    )
+    def get_html(self, story: Story) -> dict[str, str]:
+        return {name: render_markdown(getattr(story, name)) for name in Story.MARKDOWN_FIELDS}
+
+    @extend_schema_field(LinkedRuleSerializer(many=True))
+    def get_rules(self, story: Story) -> list[dict[str, Any]]:
+        request = self.context.get("request")
+        return [
+            {
+                "id": link.rule.rule_id,
+                "title": link.rule.title,
+                "severity": link.rule.severity,
+                "note": link.note,
+                "url": _absolute(request, reverse("incidents:rule", args=[link.rule.rule_id])),
+                "api_url": _absolute(request, reverse("api:rule-detail", args=[link.rule.rule_id])),
+            }
+            for link in story.rule_links.all()
+        ]
+
+    @extend_schema_field(RelatedStorySerializer(many=True))
+    def get_related(self, story: Story) -> list[dict[str, Any]]:
+        request = self.context.get("request")
+        return [
+            {
+                "slug": other.slug,
+                "title": other.title,
+                "url": _absolute(request, other.get_absolute_url()),
+                "api_url": _absolute(request, reverse("api:story-detail", args=[other.slug])),
+                "shared_terms": list(terms),
+            }
+            for other, terms in self.context.get("related", [])
+        ]
+
+
+class StoryWriteSerializer(serializers.ModelSerializer):
+    """What curators send to create or update a story. Vocabulary is referenced by slug."""
+
+    categories = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), many=True, required=False
+    )
+    technologies = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Technology.objects.all(), many=True, required=False
+    )
+
+    class Meta:
+        model = Story
+        fields = [
+            "slug",
+            "title",
+            "organisation",
+            "source_url",
+            "source_kind",
+            "year",
+            "date",
+            "platform",
+            "status",
+            "provenance",
+            "summary",
+            "symptom",
+            "contributing_factors",
+            "fix",
+            "detection",
+            "impact",
+            "listing_involved",
+            "curation_note",
+            "categories",
+            "technologies",
+        ]
+        extra_kwargs = {
+            "year": {"min_value": 2014, "max_value": 2100},
+            **{
+                name: {"max_length": MAX_TEXT}
+                for name in (*Story.MARKDOWN_FIELDS, "listing_involved", "curation_note")
+            },
+        }
+
+
+class RuleStorySerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+    api_url = serializers.CharField()
+    note = serializers.CharField(allow_null=True)
+
+
+class RuleExampleSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    manifest = serializers.CharField()
+
+
+class RuleSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["info", "warning", "error"])
+    type = serializers.ChoiceField(choices=["manifest", "runtime"])
+    kinds = serializers.ListField(child=serializers.CharField())
+    checks = serializers.CharField(help_text="What it checks (Markdown).")
+    url = serializers.CharField()
+    api_url = serializers.CharField()
+    stories = RuleStorySerializer(many=True)
+
+
+class RuleDetailSerializer(RuleSerializer):
+    why = serializers.CharField(help_text="Why it matters (Markdown).")
+    fix = serializers.CharField(help_text="How to fix it (Markdown).")
+    fix_example = serializers.CharField(help_text="A corrected YAML snippet.")
+    references = serializers.ListField(child=serializers.CharField())
+    failing_examples = RuleExampleSerializer(many=True)
+    passing_examples = RuleExampleSerializer(many=True)
+    expr = serializers.CharField(required=False, help_text="Runtime rules: the PromQL alert.")
+
+
+class RuleListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = RuleSerializer(many=True)
+
+
+class MatchRequestSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        max_length=100_000,
+        trim_whitespace=True,
+        help_text="An error message, `kubectl describe`/`get events` output, k8sgpt JSON...",
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=20, default=5)
+
+
+class MatchResultSerializer(StoryListItemSerializer):
+    matched_terms = serializers.SerializerMethodField(help_text="The words that explain a match.")
+
+    def get_matched_terms(self, story: Story) -> list[str]:
+        return list(self.context.get("matched", {}).get(story.pk, []))
+
+
+class MatchResponseSerializer(serializers.Serializer):
+    results = MatchResultSerializer(many=True)
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField(required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
