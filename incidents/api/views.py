@@ -22,6 +22,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -81,10 +82,18 @@ class KBAutoSchema(AutoSchema):
         return [parts[0] if parts else "api"]
 
 
+class KBContentNegotiation(DefaultContentNegotiation):
+    """`?format=` is ours (json|sarif on /check/), not DRF's renderer override."""
+
+    class settings:
+        URL_FORMAT_OVERRIDE = None
+
+
 class KBApiMixin:
     """Shared policy: JSON only, token auth, throttling, a bounded body."""
 
     schema = KBAutoSchema()
+    content_negotiation_class = KBContentNegotiation
     renderer_classes = [JSONRenderer]
     authentication_classes = [ApiTokenAuthentication]
     permission_classes = [ReadOrModelPermission]

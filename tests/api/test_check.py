@@ -1,0 +1,135 @@
+"""POST /api/v1/check/: manifests in, the kbcheck report out."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+LATEST = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: example.com/web:latest
+"""
+
+
+def rule_ids(body: dict) -> set[str]:
+    return {f["rule"]["id"] for f in body["findings"]}
+
+
+@pytest.mark.parametrize("content_type", ["application/yaml", "application/x-yaml", "text/yaml"])
+def test_it_checks_a_raw_yaml_body(client, db, content_type):
+    response = client.post("/api/v1/check/", data=LATEST, content_type=content_type)
+    assert response.status_code == 200
+    body = response.json()
+    assert "KB019" in rule_ids(body)
+    assert body["summary"]["documents"] == 1 and body["summary"]["objects"] == 1
+    finding = next(f for f in body["findings"] if f["rule"]["id"] == "KB019")
+    assert finding["object"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "namespace": "shop",
+        "name": "web",
+    }
+    assert finding["line"] == 12
+    assert finding["rule"]["url"] == "http://testserver/rules/KB019/"
+    assert response["KB-Check-Exit-Code"] == "1"
+
+
+def test_it_checks_a_json_body(client, db):
+    import yaml
+
+    response = client.post(
+        "/api/v1/check/",
+        data=json.dumps(yaml.safe_load(LATEST)),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert "KB019" in rule_ids(response.json())
+
+
+def test_it_checks_multipart_files_as_one_set(client, db):
+    files = [
+        SimpleUploadedFile("web.yaml", LATEST.encode()),
+        SimpleUploadedFile("empty.yaml", b"kind: ConfigMap\napiVersion: v1\nmetadata: {name: c}\n"),
+    ]
+    response = client.post("/api/v1/check/", {"manifests": files}, format="multipart")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["summary"]["documents"] == 2
+    assert {f["file"] for f in body["findings"]} == {"web.yaml"}
+
+
+def test_findings_link_to_published_stories(client, stories, make_story):
+    make_story(slug="datadog-10-ways-shoot-foot", title="10 ways to shoot yourself in the foot")
+    body = client.post("/api/v1/check/", data=LATEST, content_type="application/yaml").json()
+    finding = next(f for f in body["findings"] if f["rule"]["id"] == "KB019")
+    assert finding["stories"] == [
+        {
+            "slug": "datadog-10-ways-shoot-foot",
+            "title": "10 ways to shoot yourself in the foot",
+            "source_url": "https://example.com/post-5",
+            "url": "http://testserver/stories/datadog-10-ways-shoot-foot/",
+        }
+    ]
+
+
+def test_sarif_fail_on_and_skip(client, db):
+    url = "/api/v1/check/?format=sarif&fail_on=error&skip=KB019,memory-limits-missing"
+    response = client.post(url, data=LATEST, content_type="application/yaml")
+    assert response.status_code == 200
+    sarif = response.json()
+    assert sarif["version"] == "2.1.0"
+    results = {r["ruleId"] for r in sarif["runs"][0]["results"]}
+    assert "KB019" not in results and "KB002" not in results
+    assert response["KB-Check-Exit-Code"] == "0"
+
+
+def test_malformed_yaml_is_reported_not_a_500(client, db):
+    response = client.post(
+        "/api/v1/check/", data="kind: [unclosed\n", content_type="application/yaml"
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["errors"][0]["code"] == "yaml-syntax"
+    assert isinstance(body["errors"][0]["line"], int)
+    assert response["KB-Check-Exit-Code"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("url", "kwargs", "status", "code"),
+    [
+        ("/api/v1/check/?skip=KB999", {"data": LATEST}, 400, "invalid_parameter"),
+        ("/api/v1/check/?format=xml", {"data": LATEST}, 400, "invalid_parameter"),
+        ("/api/v1/check/?fail_on=fatal", {"data": LATEST}, 400, "invalid_parameter"),
+        ("/api/v1/check/?verbose=1", {"data": LATEST}, 400, "unknown_parameter"),
+        ("/api/v1/check/", {"data": ""}, 400, "no_manifests"),
+        ("/api/v1/check/", {"data": LATEST, "content_type": "text/html"}, 415, None),
+    ],
+)
+def test_bad_requests_get_json_errors(client, db, url, kwargs, status, code):
+    kwargs.setdefault("content_type", "application/yaml")
+    response = client.post(url, **kwargs)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == (code or "unsupported_media_type")
+
+
+def test_manifests_over_the_limit_are_a_413(client, settings, db):
+    settings.KB_MAX_MANIFEST_BYTES = 1024
+    response = client.post("/api/v1/check/", data=LATEST * 20, content_type="application/yaml")
+    assert response.status_code == 413
+    assert response.json()["error"] == {
+        "code": "body_too_large",
+        "message": "The request body is larger than the limit of 1024 bytes.",
+        "details": {"limit_bytes": 1024},
+    }
