@@ -286,3 +286,65 @@ def story_create_from_listing(*, entry: Any) -> Story:
             "technologies": _match_technologies(entry.involved),
         }
     )
+
+
+# --- Reader suggestions ------------------------------------------------------------------------
+
+
+def _source_url_variants(url: str) -> list[str]:
+    """Spellings of the same address: http/https, with/without www. and trailing slash."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    bare = host.removeprefix("www.")
+    path = parts.path.rstrip("/")
+    port = f":{parts.port}" if parts.port else ""
+    variants = []
+    for scheme in ("https", "http"):
+        for h in (bare, f"www.{bare}"):
+            for p in (path, path + "/"):
+                variants.append(urlunsplit((scheme, h + port, p, parts.query, "")))
+    return variants
+
+
+def story_find_by_source_url(url: str) -> Story | None:
+    """A story (any status) whose source is this address, however it is spelled."""
+    return Story.objects.filter(source_url__in=_source_url_variants(url)).order_by("pk").first()
+
+
+@transaction.atomic
+def story_suggest(
+    *, url: str, title: str, what_happened: str, submitted_from: str = ""
+) -> tuple[Story, bool]:
+    """A reader's suggestion becomes a draft for curators, unless the source is already known.
+
+    Returns (story, created). The reader's words go into the internal curation note, not into
+    a published field: a curator reads the source and writes the record.
+    """
+    existing = story_find_by_source_url(url)
+    if existing is not None:
+        return existing, False
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "unknown").lower().removeprefix("www.")
+    now = timezone.now()
+    note = (
+        f"Suggested by a reader on {now:%Y-%m-%d %H:%M} UTC"
+        f"{f' from {submitted_from}' if submitted_from else ''}. Check organisation, year, "
+        "source kind and platform, then write the sections from the source.\n\n"
+        f"What happened, as submitted (unreviewed):\n{what_happened.strip()}"
+    )
+    story = story_create(
+        data={
+            "slug": _unique_slug(f"{host.split('.')[0]} {title}"),
+            "title": title.strip(),
+            "organisation": host,
+            "source_url": url.strip(),
+            "year": now.year,
+            "status": Status.DRAFT,
+            "provenance": "listing",
+            "curation_note": note,
+        }
+    )
+    return story, True

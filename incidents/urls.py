@@ -1,14 +1,37 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
+from django.views.decorators.cache import cache_page
 
-from incidents import views
+from incidents.feeds import CategoryFeed, StoryFeed
+from incidents.sitemaps import SITEMAPS
+from incidents.views import browse, dataset, find, overview, rules, suggest
 
 app_name = "incidents"
 
 urlpatterns = [
-    path("", views.story_list, name="home"),
-    path("stories/", views.story_list, name="story_list"),
-    path("stories/<slug:slug>/", views.story_detail, name="story"),
-    path("categories/<slug:slug>/", views.category_detail, name="category"),
-    path("technologies/<slug:slug>/", views.technology_detail, name="technology"),
-    path("rules/<str:rule_id>/", views.rule_detail, name="rule"),
+    path("", browse.home, name="home"),
+    path("search/", find.search_page, name="search"),
+    path("stories/", browse.story_list, name="story_list"),
+    path("stories/<slug:slug>/", browse.story_detail, name="story"),
+    path("categories/<slug:slug>/", browse.category_detail, name="category"),
+    path("technologies/<slug:slug>/", browse.technology_detail, name="technology"),
+    path("platforms/<slug:slug>/", browse.platform_detail, name="platform"),
+    path("rules/", rules.rule_list, name="rule_list"),
+    path("rules/<str:rule_id>/", rules.rule_detail, name="rule"),
+    path("check/", rules.check, name="check"),
+    path("overview/", overview.overview, name="overview"),
+    path("data/", dataset.dataset_page, name="dataset"),
+    path("data/stories.json", dataset.dataset_json, name="dataset_json"),
+    path("data/stories.csv", dataset.dataset_csv, name="dataset_csv"),
+    path("data/schema.json", dataset.dataset_schema, name="dataset_schema"),
+    path("feeds/stories.atom", StoryFeed(), name="feed"),
+    path("feeds/categories/<slug:slug>.atom", CategoryFeed(), name="category_feed"),
+    path(
+        "sitemap.xml",
+        cache_page(60 * 15)(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap",
+    ),
+    path("suggest/", suggest.suggest, name="suggest"),
+    path("suggest/thanks/", suggest.suggest_thanks, name="suggest_thanks"),
 ]

@@ -1,0 +1,66 @@
+"""Atom feeds of newly published stories: all of them, and one per category."""
+
+from __future__ import annotations
+
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from incidents import selectors
+from incidents.markdown import render_markdown
+from incidents.models import Category, Story
+
+ITEMS = 30
+
+
+class StoryFeed(Feed):
+    feed_type = Atom1Feed
+    title = "Kubernetes Failure KB: new stories"
+    subtitle = "Public Kubernetes failure stories, newest first."
+
+    def link(self) -> str:
+        return reverse("incidents:story_list")
+
+    def items(self):
+        return selectors.story_list().order_by("-published_at", "-year", "title")[:ITEMS]
+
+    def item_title(self, item: Story) -> str:
+        return f"{item.title} ({item.organisation}, {item.year})"
+
+    def item_description(self, item: Story) -> str:
+        # Rendered by the one sanitising Markdown path; the feed escapes it as HTML content.
+        return render_markdown(item.summary)
+
+    def item_link(self, item: Story) -> str:
+        return item.get_absolute_url()
+
+    def item_pubdate(self, item: Story):
+        return item.published_at or item.created_at
+
+    def item_updateddate(self, item: Story):
+        return item.updated_at
+
+    def item_author_name(self, item: Story) -> str:
+        return item.organisation
+
+    def item_categories(self, item: Story) -> list[str]:
+        return [c.name for c in item.categories.all()]
+
+
+class CategoryFeed(StoryFeed):
+    def get_object(self, request, slug: str) -> Category:
+        return get_object_or_404(Category, slug=slug)
+
+    def title(self, obj: Category) -> str:
+        return f"Kubernetes Failure KB: new {obj.name} stories"
+
+    def link(self, obj: Category) -> str:
+        return obj.get_absolute_url()
+
+    def items(self, obj: Category):
+        return (
+            selectors.story_list()
+            .filter(categories=obj)
+            .order_by("-published_at", "-year", "title")[:ITEMS]
+        )

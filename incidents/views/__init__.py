@@ -1,0 +1,1 @@
+"""Server-rendered pages, one module per page group. Views stay thin: read, render."""

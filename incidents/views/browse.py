@@ -1,0 +1,90 @@
+"""Browsing pages: home, story lists (all, by category, technology, platform) and the story page."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from incidents import selectors
+from incidents.models import Category, Platform, Story, Technology
+from incidents.views import pages, rulebook
+
+PER_PAGE = 30
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    stories = selectors.story_list()
+    context = {
+        "categories": pages.categories_with_counts(),
+        "technologies": pages.technologies_with_counts(limit=24),
+        "platforms": pages.platforms_with_counts(),
+        "newest": pages.newest_stories(6),
+        "story_count": stories.count(),
+        "organisation_count": stories.values("organisation").distinct().count(),
+        "rule_count": len(rulebook.all_rules()),
+    }
+    return render(request, "incidents/home.html", context)
+
+
+def _list_page(request: HttpRequest, stories, **context) -> HttpResponse:
+    page = pages.paginate(request, stories, PER_PAGE)
+    return render(request, "incidents/story_list.html", {"page": page, **context})
+
+
+def story_list(request: HttpRequest) -> HttpResponse:
+    return _list_page(request, selectors.story_list(), heading="All stories")
+
+
+def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    category = get_object_or_404(Category, slug=slug)
+    return _list_page(
+        request,
+        selectors.story_list().filter(categories=category),
+        heading=category.name,
+        kicker="Category",
+        description=category.description,
+        feed_url=reverse("incidents:category_feed", args=[category.slug]),
+        search_url=f"{reverse('incidents:search')}?category={category.slug}",
+    )
+
+
+def technology_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    technology = get_object_or_404(Technology, slug=slug)
+    return _list_page(
+        request,
+        selectors.story_list().filter(technologies=technology),
+        heading=technology.name,
+        kicker="Technology",
+        description=technology.description,
+        aliases=technology.aliases,
+        search_url=f"{reverse('incidents:search')}?technology={technology.slug}",
+    )
+
+
+def platform_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    labels = dict(Platform.choices)
+    if slug not in labels:
+        raise Http404("No such platform.")
+    return _list_page(
+        request,
+        selectors.story_list().filter(platform=slug),
+        heading=labels[slug],
+        kicker="Platform",
+        search_url=f"{reverse('incidents:search')}?platform={slug}",
+    )
+
+
+def story_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    story: Story | None = selectors.story_get(slug=slug)
+    if story is None:
+        raise Http404("No published story with that slug.")
+    rules = rulebook.rules_for_story(story)
+    context = {
+        "story": story,
+        "rules": rules,
+        "manifest_rules": [r for r in rules if r.kind == "manifest"],
+        "related": pages.related_stories(story, limit=5),
+        "permalink": request.build_absolute_uri(story.get_absolute_url()),
+    }
+    return render(request, "incidents/story_detail.html", context)

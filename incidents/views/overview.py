@@ -1,0 +1,77 @@
+"""The overview: the dataset in pictures, and how well the rules cover the stories."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from incidents import charts, selectors
+from incidents.models import SourceKind, Status, Story, StoryRule
+from incidents.views import pages, rulebook
+
+
+def coverage() -> dict:
+    """Which published stories each rule catches (curated links plus the registry's own list)."""
+    stories = list(selectors.story_list().only("slug", "title", "organisation", "year"))
+    rules = rulebook.all_rules()
+    published = {s.slug for s in stories}
+    links = {
+        (slug, rule_id)
+        for slug, rule_id in StoryRule.objects.filter(story__status=Status.PUBLISHED).values_list(
+            "story__slug", "rule__rule_id"
+        )
+    }
+    links |= {(slug, r.id) for r in rules for slug in r.stories if slug in published}
+    per_story: dict[str, int] = {}
+    for slug, _ in links:
+        per_story[slug] = per_story.get(slug, 0) + 1
+    stories.sort(key=lambda s: (-per_story.get(s.slug, 0), s.title.lower()))
+    backed = {r for _, r in links}
+    return {
+        "stories": stories,
+        "rules": rules,
+        "links": links,
+        "uncaught": [s for s in stories if s.slug not in per_story],
+        "unbacked": [r for r in rules if r.id not in backed],
+        "caught_count": len(per_story),
+    }
+
+
+def overview(request: HttpRequest) -> HttpResponse:
+    published = Story.objects.filter(status=Status.PUBLISHED)
+    years = list(published.values_list("year").annotate(n=Count("id")).order_by("year"))
+    kinds = dict(published.values_list("source_kind").annotate(n=Count("id")))
+    categories = pages.categories_with_counts()
+    categories.sort(key=lambda f: (-f.count, f.name))
+    platforms = pages.platforms_with_counts()
+    platforms.sort(key=lambda f: -f.count)
+    cov = coverage()
+    context = {
+        "total": published.count(),
+        "years": [charts.Bar(str(y), n) for y, n in years],
+        "categories": [charts.Bar(c.name, c.count, c.url) for c in categories],
+        "platforms": [charts.Bar(p.name, p.count, p.url) for p in platforms],
+        "kinds": [charts.Bar(label, kinds[v]) for v, label in SourceKind.choices if kinds.get(v)],
+        "coverage": cov,
+    }
+    context["year_chart"] = charts.column_chart(context["years"], title="Stories per year")
+    context["category_chart"] = charts.hbar_chart(
+        context["categories"], title="Stories per category"
+    )
+    context["platform_chart"] = charts.hbar_chart(
+        context["platforms"], title="Stories per platform", variant=2
+    )
+    context["kind_chart"] = charts.hbar_chart(
+        context["kinds"], title="Stories per kind of source", variant=3
+    )
+    context["matrix"] = charts.coverage_matrix(
+        [
+            charts.MatrixRow(s.slug, f"{s.title} ({s.organisation}, {s.year})")
+            for s in cov["stories"]
+        ],
+        [charts.MatrixRow(r.id, r.title) for r in cov["rules"]],
+        {(s, r) for s, r in cov["links"]},
+        title="Coverage: which rules catch which stories",
+    )
+    return render(request, "incidents/overview.html", context)

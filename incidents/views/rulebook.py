@@ -1,0 +1,133 @@
+"""The rule library as the pages see it: registry metadata joined with the curated story links.
+
+The registry (incidents.rules) is the source of truth for what a rule is; the database holds the
+curated story-rule notes. Imports of the rule engine are deferred so pages that never show a rule
+do not pay for loading it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import reverse
+
+from incidents import selectors
+from incidents.models import Status, Story, StoryRule
+
+
+@dataclass
+class RuleRef:
+    """A rule as listed on a story page or in the catalog."""
+
+    id: str
+    slug: str
+    title: str
+    severity: str
+    kind: str  # "manifest" or "runtime"
+    summary: str = ""
+    note: str = ""
+    stories: list[Story] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return reverse("incidents:rule", args=[self.id])
+
+
+def registry():
+    from incidents.rules.registry import REGISTRY
+
+    return REGISTRY
+
+
+def all_rules() -> list[Any]:
+    return registry().all()
+
+
+def _ref(meta: Any, note: str = "") -> RuleRef:
+    return RuleRef(
+        id=meta.id,
+        slug=meta.slug,
+        title=meta.title,
+        severity=meta.severity.label,
+        kind=meta.rule_type,
+        summary=meta.checks,
+        note=note,
+    )
+
+
+def rules_for_story(story: Story) -> list[RuleRef]:
+    """Rules linked to a story: curated links (with their notes) and rules naming the story."""
+    reg = registry()
+    refs: dict[str, RuleRef] = {}
+    for link in story.rule_links.all():
+        rule = link.rule
+        if rule.rule_id in reg:
+            refs[rule.rule_id] = _ref(reg.get(rule.rule_id), link.note)
+        elif rule.active:
+            refs[rule.rule_id] = RuleRef(
+                rule.rule_id, rule.slug, rule.title, rule.severity, rule.kind, rule.summary,
+                link.note,
+            )  # fmt: skip
+    for meta in reg.filter(story=story.slug):
+        refs.setdefault(meta.id, _ref(meta))
+    order = {"error": 0, "warning": 1, "info": 2}
+    return sorted(refs.values(), key=lambda r: (order.get(r.severity, 3), r.id))
+
+
+def catalog() -> list[RuleRef]:
+    """Every registered rule with the published stories behind it."""
+    reg = registry()
+    rules = reg.all()
+    slugs = {slug for r in rules for slug in r.stories}
+    by_slug = {
+        s.slug: s for s in Story.objects.filter(slug__in=slugs, status=Status.PUBLISHED).only(
+            "slug", "title", "organisation", "year"
+        )
+    }  # fmt: skip
+    linked = selectors.story_links_for_rules([r.id for r in rules])
+    refs = []
+    for meta in rules:
+        ref = _ref(meta)
+        stories = {s.slug: s for s in linked.get(meta.id, [])}
+        for slug in meta.stories:
+            if slug in by_slug:
+                stories.setdefault(slug, by_slug[slug])
+        ref.stories = list(stories.values())
+        refs.append(ref)
+    return refs
+
+
+def evidence_for(meta: Any) -> list[tuple[Story, str]]:
+    """Published stories that show why a rule matters, each with its curated note if any."""
+    notes = {
+        link.story.slug: link.note
+        for link in StoryRule.objects.filter(
+            rule__rule_id=meta.id, story__status=Status.PUBLISHED
+        ).select_related("story")
+    }
+    slugs = list(dict.fromkeys([*meta.stories, *notes]))
+    stories = {s.slug: s for s in Story.objects.filter(slug__in=slugs, status=Status.PUBLISHED)}
+    return [(stories[s], notes.get(s, "")) for s in slugs if s in stories]
+
+
+def story_resolver(request) -> Any:
+    """A story_resolver for incidents.rules.formats: slug -> public facts, or None."""
+    cache: dict[str, dict | None] = {}
+
+    def resolve(slug: str) -> dict | None:
+        if slug not in cache:
+            story = Story.objects.filter(slug=slug, status=Status.PUBLISHED).first()
+            cache[slug] = (
+                {
+                    "slug": story.slug,
+                    "title": story.title,
+                    "source_url": story.source_url,
+                    "url": request.build_absolute_uri(story.get_absolute_url()),
+                }
+                if story
+                else None
+            )
+        return cache[slug]
+
+    return resolve

@@ -1,0 +1,199 @@
+"""The rules catalog, one page per rule (generated from the registry) and the manifest check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from incidents import selectors
+from incidents.forms import CheckForm
+from incidents.models import Status, Story
+from incidents.views import rulebook
+
+SEVERITY_ORDER = ("error", "warning", "info")
+DOWNLOADS = {
+    "json": ("application/json", "kb-check.json"),
+    "sarif": ("application/sarif+json", "kb-check.sarif"),
+}
+
+SAMPLE_MANIFEST = """\
+# A sample Deployment with a few classic mistakes. Press "Check" to see the findings.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+  namespace: shop
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: checkout}
+  template:
+    metadata:
+      labels: {app: checkout}
+    spec:
+      containers:
+        - name: app
+          image: example/checkout:1.4.2
+          resources:
+            requests: {cpu: 250m}
+            limits: {cpu: 500m}
+          livenessProbe:
+            httpGet: {path: /healthz, port: 8080}
+            timeoutSeconds: 1
+            failureThreshold: 1
+          readinessProbe:
+            httpGet: {path: /healthz, port: 8080}
+            timeoutSeconds: 1
+            failureThreshold: 1
+"""
+
+
+def rule_list(request: HttpRequest) -> HttpResponse:
+    rules = rulebook.catalog()
+    context = {
+        "manifest_rules": [r for r in rules if r.kind == "manifest"],
+        "runtime_rules": [r for r in rules if r.kind == "runtime"],
+        "counts": {s: sum(r.severity == s for r in rules) for s in SEVERITY_ORDER},
+    }
+    return render(request, "incidents/rule_list.html", context)
+
+
+def rule_detail(request: HttpRequest, rule_id: str) -> HttpResponse:
+    from incidents.rules.examples import examples_for
+    from incidents.rules.registry import UnknownRule
+
+    try:
+        meta = rulebook.registry().lookup(rule_id)
+    except UnknownRule:
+        raise Http404("No rule with that ID.") from None
+    if meta.id != rule_id:  # a slug or lower-case ID: one canonical address per rule
+        return redirect("incidents:rule", rule_id=meta.id, permanent=True)
+    examples = examples_for(meta.id)
+    context = {
+        "rule": meta,
+        "severity": meta.severity.label,
+        "evidence": rulebook.evidence_for(meta),
+        "failing": [e for e in examples if e.fails],
+        "passing": [e for e in examples if not e.fails],
+        "suppression": f'kb.k8s.af/ignore: "{meta.id}: <why this is fine here>"',
+        "params": getattr(meta, "params", ()),
+    }
+    return render(request, "incidents/rule_detail.html", context)
+
+
+# --- Check my manifests ------------------------------------------------------------------------
+
+
+@dataclass
+class FindingView:
+    rule: Any
+    severity: str
+    message: str
+    path: str
+    line: int | None
+    stories: list[Story] = field(default_factory=list)
+
+
+@dataclass
+class ObjectGroup:
+    kind: str
+    name: str
+    namespace: str
+    api_version: str
+    document: int
+    file: str | None
+    findings: list[FindingView]
+
+    @property
+    def worst(self) -> str:
+        return min((f.severity for f in self.findings), key=SEVERITY_ORDER.index)
+
+
+def _scope(slug: str) -> tuple[Story | None, list[rulebook.RuleRef]]:
+    """The story a check is scoped to ("check my manifests for this") and its manifest rules."""
+    if not slug:
+        return None, []
+    story = selectors.story_get(slug=slug)
+    if story is None:
+        return None, []
+    return story, [r for r in rulebook.rules_for_story(story) if r.kind == "manifest"]
+
+
+def _groups(report) -> list[ObjectGroup]:
+    slugs = {slug for f in report.findings for slug in f.rule.stories}
+    stories = {s.slug: s for s in Story.objects.filter(slug__in=slugs, status=Status.PUBLISHED)}
+    groups = []
+    for (file, document, kind, namespace, name, api_version), findings in report.by_object():
+        views = [
+            FindingView(
+                rule=f.rule,
+                severity=f.severity.label,
+                message=f.message,
+                path=f.path,
+                line=f.line,
+                stories=[stories[s] for s in f.rule.stories if s in stories],
+            )
+            for f in findings
+        ]
+        views.sort(key=lambda v: (SEVERITY_ORDER.index(v.severity), v.rule.id))
+        groups.append(ObjectGroup(kind, name, namespace, api_version, document, file, views))
+    return groups
+
+
+def check(request: HttpRequest) -> HttpResponse:
+    from incidents.rules.engine import check_text
+    from incidents.rules.formats import render as render_report
+
+    if request.method == "POST":
+        form = CheckForm(request.POST, request.FILES)
+    else:
+        initial = {"story": request.GET.get("story", "")}
+        if request.GET.get("example"):
+            initial["manifest"] = SAMPLE_MANIFEST
+        form = CheckForm(initial=initial)
+    slug = (form.data.get("story") if form.is_bound else form.initial.get("story")) or ""
+    story, scoped_rules = _scope(str(slug)[:100])
+    context: dict[str, Any] = {"form": form, "story": story, "scoped_rules": scoped_rules}
+    if request.method != "POST":
+        return render(request, "incidents/check.html", context)
+    if not form.is_valid():
+        return render(request, "incidents/check.html", context, status=400)
+
+    skip: set[str] = set()
+    if scoped_rules:
+        wanted = {r.id for r in scoped_rules}
+        skip = {r.id for r in rulebook.registry().manifest_rules() if r.id not in wanted}
+    report = check_text(form.cleaned_data["content"], skip=skip)
+
+    fmt = request.POST.get("format", "html")
+    if fmt in DOWNLOADS:
+        content_type, filename = DOWNLOADS[fmt]
+        body = render_report(
+            report,
+            fmt,
+            story_resolver=rulebook.story_resolver(request),
+            rule_url=lambda rid: request.build_absolute_uri(reverse("incidents:rule", args=[rid])),
+        )
+        response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    content = form.cleaned_data["content"]
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8")
+        except UnicodeDecodeError:
+            content = None  # nothing to offer for re-download; errors already say why
+    context.update(
+        report=report,
+        summary=report.summary,
+        groups=_groups(report),
+        checked_text=content,
+        filename=form.cleaned_data.get("name"),
+        errors=sorted(report.errors, key=lambda e: (e.document or 0, e.line or 0)),
+    )
+    return render(request, "incidents/check.html", context)

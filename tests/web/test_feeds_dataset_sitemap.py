@@ -1,0 +1,72 @@
+"""Atom feeds, the dataset downloads with their schema, and the sitemap."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from incidents.views.dataset import NAMES
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.mark.django_db
+def test_atom_feed_lists_published_stories(client, dataset):
+    response = client.get("/feeds/stories.atom")
+    assert response["Content-Type"].startswith("application/atom+xml")
+    root = ET.fromstring(response.content)
+    titles = [e.findtext(f"{ATOM}title") for e in root.iter(f"{ATOM}entry")]
+    assert len(titles) == 3
+    assert not any("Unpublished" in t for t in titles)
+
+
+@pytest.mark.django_db
+def test_category_feed_has_only_that_category(client, dataset):
+    root = ET.fromstring(client.get("/feeds/categories/dns.atom").content)
+    entries = list(root.iter(f"{ATOM}entry"))
+    assert len(entries) == 1 and "CoreDNS" in entries[0].findtext(f"{ATOM}title")
+    assert client.get("/feeds/categories/nope.atom").status_code == 404
+
+
+@pytest.mark.django_db
+def test_json_download_has_every_published_story_and_the_schema_fields(client, dataset):
+    response = client.get("/data/stories.json")
+    assert "attachment" in response["Content-Disposition"]
+    data = json.loads(response.content)
+    assert data["count"] == 3 and data["schema"].endswith("/data/schema.json")
+    oom = next(s for s in data["stories"] if s["slug"] == "oom-at-acme")
+    assert list(oom) == NAMES
+    assert oom["rules"] == ["KB002"] and oom["technologies"] == ["oom-killer"]
+
+
+@pytest.mark.django_db
+def test_csv_download_has_a_header_row_and_joined_lists(client, dataset):
+    response = client.get("/data/stories.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 3 and list(rows[0]) == NAMES
+    dns = next(r for r in rows if r["slug"] == "bluematador-node-oom")
+    assert dns["categories"] == "dns; networking"
+
+
+@pytest.mark.django_db
+def test_schema_is_stated_on_the_page_and_as_json_schema(client, dataset):
+    page = client.get("/data/").content.decode()
+    for name in NAMES:
+        assert f"<td>{name}</td>" in page
+    schema = json.loads(client.get("/data/schema.json").content)
+    assert set(schema["properties"]["stories"]["items"]["properties"]) == set(NAMES)
+
+
+@pytest.mark.django_db
+def test_sitemap_lists_stories_rules_and_pages_but_not_drafts(client, dataset):
+    response = client.get("/sitemap.xml")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "/stories/oom-at-acme/" in body and "/rules/KB002/" in body
+    assert "/categories/dns/" in body and "/overview/" in body
+    assert "secret-draft" not in body

@@ -1,0 +1,85 @@
+"""The rules catalog and rule pages, generated from the registry metadata."""
+
+from __future__ import annotations
+
+import pytest
+
+from incidents.rules.registry import REGISTRY
+from tests.web.conftest import assert_csp_clean
+
+
+@pytest.mark.django_db
+def test_catalog_lists_every_registered_rule_with_severity(client, dataset):
+    body = client.get("/rules/").content.decode()
+    for rule in REGISTRY.all():
+        assert f'href="/rules/{rule.id}/"' in body
+    assert "sev--warning" in body
+    assert 'href="/stories/oom-at-acme/"' in body  # the story behind KB002
+
+
+@pytest.mark.django_db
+def test_rule_page_has_what_why_fix_examples_and_suppression(client, dataset):
+    rule = REGISTRY.get("KB002")
+    body = client.get("/rules/KB002/").content.decode()
+    assert rule.title in body
+    for heading in (
+        "What it checks",
+        "Why it matters",
+        "How to fix it",
+        "Examples",
+        "Silencing it",
+    ):
+        assert f">{heading}</h2>" in body
+    assert "limits:" in body  # the corrected snippet
+    assert "Fails: no resources" in body and "Passes: limit set" in body  # fixture examples
+    assert "kb.k8s.af/ignore: &quot;KB002: " in body
+    assert_csp_clean(body)
+
+
+@pytest.mark.django_db
+def test_rule_page_shows_the_stories_as_evidence_with_notes(client, dataset):
+    body = client.get("/rules/KB002/").content.decode()
+    assert "The stories behind it" in body
+    assert 'href="/stories/oom-at-acme/"' in body
+    assert "The batch pods had no memory limit." in body
+    assert 'href="/stories/bluematador-node-oom/"' in body  # named by the registry
+
+
+@pytest.mark.django_db
+def test_rule_by_slug_or_lowercase_id_redirects_to_the_canonical_page(client, dataset):
+    response = client.get("/rules/memory-limits-missing/")
+    assert response.status_code == 301 and response["Location"] == "/rules/KB002/"
+    assert client.get("/rules/kb002/")["Location"] == "/rules/KB002/"
+
+
+@pytest.mark.django_db
+def test_unknown_rule_is_404(client, dataset):
+    assert client.get("/rules/KB999/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_runtime_rules_show_their_expression(client, db, monkeypatch):
+    from incidents.rules.base import RuntimeRule, Severity
+    from incidents.rules.registry import Registry
+    from incidents.views import rulebook
+
+    rule = RuntimeRule(
+        id="KBP900",
+        slug="test-throttling",
+        title="CPU throttling high",
+        severity=Severity.WARNING,
+        checks="Containers throttled most of the time.",
+        why="Throttling adds latency.",
+        fix="Raise or remove the CPU limit.",
+        fix_example="resources: {}",
+        references=("https://example.com",),
+        stories=("oom-at-acme",),
+        expr="rate(container_cpu_cfs_throttled_periods_total[5m]) > 0.5",
+    )
+    registry = Registry()
+    registry.register(rule)
+    monkeypatch.setattr(rulebook, "registry", lambda: registry)
+    body = client.get("/rules/KBP900/").content.decode()
+    assert "Alert expression" in body and rule.alert_name in body
+    assert "container_cpu_cfs_throttled_periods_total" in body
+    assert "Runtime alerts" in client.get("/rules/").content.decode()

@@ -1,0 +1,70 @@
+"""The story page: sections, tags, source, provenance, rules, related stories, sharing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.conftest import assert_csp_clean
+
+
+@pytest.mark.django_db
+def test_story_page_has_every_section_as_a_heading(client, dataset):
+    body = client.get("/stories/oom-at-acme/").content.decode()
+    for heading in ("Summary", "Symptom", "Contributing factors", "Fix", "Detection", "Impact"):
+        assert f">{heading}</h2>" in body
+
+
+@pytest.mark.django_db
+def test_story_page_links_technologies_categories_and_source(client, dataset):
+    story = dataset["dns"]
+    body = client.get(story.get_absolute_url()).content.decode()
+    assert 'href="/technologies/coredns/"' in body
+    assert 'href="/categories/dns/"' in body
+    assert f'href="{story.source_url}"' in body
+    assert "Blog post, 2019" in body
+    assert "Summarised from the source write-up" in body
+
+
+@pytest.mark.django_db
+def test_story_page_lists_linked_rules_with_severity_and_a_check_action(client, dataset):
+    body = client.get("/stories/oom-at-acme/").content.decode()
+    assert 'href="/rules/KB002/"' in body
+    assert "sev--warning" in body
+    assert "The batch pods had no memory limit." in body  # the curated note
+    assert 'href="/check/?story=oom-at-acme"' in body
+
+
+@pytest.mark.django_db
+def test_story_page_lists_rules_that_name_the_story_in_the_registry(client, dataset):
+    # KB002 names bluematador-node-oom in its metadata, without a curated link row.
+    body = client.get("/stories/bluematador-node-oom/").content.decode()
+    assert 'href="/rules/KB002/"' in body
+
+
+@pytest.mark.django_db
+def test_story_page_has_opengraph_tags_and_a_canonical_permalink(client, dataset):
+    body = client.get("/stories/oom-at-acme/").content.decode()
+    assert '<meta property="og:title" content="OOMKilled batch jobs took down the nodes' in body
+    assert '<meta property="og:description" content="Batch pods without memory limits' in body
+    assert '<meta property="og:url" content="http://testserver/stories/oom-at-acme/">' in body
+    assert '<link rel="canonical" href="http://testserver/stories/oom-at-acme/">' in body
+
+
+@pytest.mark.django_db
+def test_story_page_shows_related_stories(client, dataset):
+    body = client.get("/stories/bluematador-node-oom/").content.decode()
+    assert "Related stories" in body
+    assert dataset["oom"].title in body  # shares the networking category / memory terms
+
+
+@pytest.mark.django_db
+def test_draft_story_is_not_found(client, dataset):
+    assert client.get("/stories/secret-draft/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_story_markdown_is_sanitised_and_page_is_csp_clean(client, make_story):
+    story = make_story(summary='Hi <script>alert(1)</script> <img src=x onerror="alert(2)">')
+    body = client.get(story.get_absolute_url()).content.decode()
+    assert "<script>alert" not in body and "onerror" not in body
+    assert_csp_clean(body)
