@@ -152,7 +152,8 @@ def test_highlights_are_escaped_and_only_mark_survives(
     html = hit.highlights["symptom"]
     assert "<mark>" in html
     assert "<script" not in html and "<b>" not in html
-    assert "&lt;script&gt;" in html
+    assert "alert" in html  # the text survives, escaped (Whoosh) or with tags dropped (PG)
+    assert html.replace("<mark>", "").replace("</mark>", "").count("<") == 0
     assert search.search("timeouts", highlight=False).hits[0].highlights == {}
 
 

@@ -1,0 +1,458 @@
+"""The PostgreSQL backend: weighted tsvector + GIN, ts_rank with IDF, ts_headline, pg_trgm.
+
+Schema (owned by this module, created idempotently by ensure_schema(), which rebuild and the
+indexing hooks call; nothing here is a Django model, so it never needs a migration and SQLite
+databases never see it):
+
+    kb_search_document(story_id PK, version, doc_hash, org, techs text[], vector tsvector)
+        vector = setweight(head, 'A') || setweight(symptom, 'B') || setweight(body, 'C')
+        GIN index on vector.
+    kb_search_word(word PK, ndoc)   indexed surface words, trigram GIN index for "did you mean"
+
+No foreign key to incidents_story: Django's test flush TRUNCATEs incidents_story, which a
+referencing table would block. Deleted stories are removed by the on-commit hook, searches join
+incidents_story (so a leftover row is never shown), and --check reports orphans.
+
+Queries are built from the parsed query: each word is its own plainto_tsquery (so user input is
+data, never tsquery syntax), phrases use phraseto_tsquery, and scores are
+sum(idf(group) * ts_rank(weights, vector, group)) * (1 + share of groups matched).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from html import escape
+
+from django.db import connection, transaction
+
+from incidents.models import Category, Status, Story, StoryRule, Technology
+from incidents.search.documents import (
+    Hit,
+    SearchResults,
+    StoryDoc,
+    build_facets,
+    load_hits_stories,
+    plain_text,
+    stories_for_indexing,
+    story_doc,
+)
+from incidents.search.query import AliasGroup, ParsedQuery, replace_word, words
+from incidents.search.spelling import distance
+
+DOCS = "kb_search_document"
+WORDS = "kb_search_word"
+WEIGHTS = "{0.1, 0.33, 0.6, 1.0}"  # D, C (body), B (symptom), A (head)
+TECH_WEIGHT = 0.5  # ts_rank units an alias group scores when the story is tagged
+COORD = 1.0
+START, STOP = "\x01", "\x02"
+
+SCHEMA_SQL = f"""
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TABLE IF NOT EXISTS {DOCS} (
+    story_id bigint PRIMARY KEY,
+    version integer NOT NULL,
+    doc_hash varchar(64) NOT NULL,
+    org text NOT NULL DEFAULT '',
+    techs text[] NOT NULL DEFAULT '{{}}',
+    vector tsvector NOT NULL
+);
+CREATE INDEX IF NOT EXISTS {DOCS}_vector ON {DOCS} USING gin (vector);
+CREATE TABLE IF NOT EXISTS {WORDS} (word text PRIMARY KEY, ndoc integer NOT NULL DEFAULT 1);
+CREATE INDEX IF NOT EXISTS {WORDS}_trgm ON {WORDS} USING gin (word gin_trgm_ops);
+"""
+
+VECTOR_SQL = (
+    "setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('english', %s), 'B')"
+    " || setweight(to_tsvector('english', %s), 'C')"
+)
+
+
+def _exists() -> bool:
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", [DOCS])
+        return bool(cur.fetchone()[0])
+
+
+def ensure_schema() -> None:
+    if _exists():
+        return
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [DOCS])
+        cur.execute(SCHEMA_SQL)
+
+
+def index_exists() -> bool:
+    return _exists()
+
+
+# --- Writing -------------------------------------------------------------------------------------
+
+
+def _doc_words(doc: StoryDoc) -> set[str]:
+    return {w for w in words(f"{doc.head} {doc.symptom} {doc.body}") if w.isalpha() and len(w) > 2}
+
+
+def _upsert(cur, docs: list[StoryDoc]) -> None:
+    rows = [
+        (
+            d.pk,
+            d.version,
+            d.doc_hash,
+            d.organisation,
+            list(d.technologies),
+            d.head,
+            d.symptom,
+            d.body,
+        )
+        for d in docs
+    ]
+    # The version guard keeps a slower writer holding an older read from overwriting a newer one.
+    cur.executemany(
+        f"INSERT INTO {DOCS} (story_id, version, doc_hash, org, techs, vector) "
+        f"VALUES (%s, %s, %s, %s, %s, {VECTOR_SQL}) "
+        "ON CONFLICT (story_id) DO UPDATE SET version = EXCLUDED.version, "
+        "doc_hash = EXCLUDED.doc_hash, org = EXCLUDED.org, techs = EXCLUDED.techs, "
+        f"vector = EXCLUDED.vector WHERE {DOCS}.version <= EXCLUDED.version",
+        rows,
+    )
+    vocab: dict[str, int] = defaultdict(int)
+    for d in docs:
+        for w in _doc_words(d):
+            vocab[w] += 1
+    if vocab:
+        cur.execute(
+            f"INSERT INTO {WORDS} (word, ndoc) SELECT * FROM unnest(%s::text[], %s::int[]) "
+            f"ON CONFLICT (word) DO UPDATE SET ndoc = {WORDS}.ndoc + EXCLUDED.ndoc",
+            [list(vocab), list(vocab.values())],
+        )
+
+
+def index_ids(ids) -> None:
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return
+    ensure_schema()
+    with transaction.atomic(), connection.cursor() as cur:
+        docs = [story_doc(s) for s in stories_for_indexing(ids)]
+        _upsert(cur, docs)
+        gone = sorted(set(ids) - {d.pk for d in docs})
+        if gone:
+            cur.execute(f"DELETE FROM {DOCS} WHERE story_id = ANY(%s)", [gone])
+
+
+def rebuild(*, progress=None, batch_size: int = 500) -> int:
+    """Everything in one transaction: readers see the old index until the new one commits."""
+    ensure_schema()
+    count = 0
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"LOCK TABLE {DOCS} IN SHARE ROW EXCLUSIVE MODE")
+        cur.execute(f"DELETE FROM {DOCS}")
+        cur.execute(f"DELETE FROM {WORDS}")
+        batch: list[StoryDoc] = []
+        for story in stories_for_indexing().order_by("pk").iterator(chunk_size=batch_size):
+            batch.append(story_doc(story))
+            if len(batch) >= batch_size:
+                _upsert(cur, batch)
+                count += len(batch)
+                batch = []
+                if progress:
+                    progress(count)
+        _upsert(cur, batch)
+        count += len(batch)
+    with connection.cursor() as cur:
+        cur.execute(f"ANALYZE {DOCS}")
+    return count
+
+
+def indexed_versions() -> dict[int, tuple[int, str]]:
+    if not _exists():
+        return {}
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT story_id, version, doc_hash FROM {DOCS}")
+        return {pk: (v, h) for pk, v, h in cur.fetchall()}
+
+
+def index_size_bytes() -> int:
+    if not _exists():
+        return 0
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_total_relation_size(%s) + pg_total_relation_size(%s)", [DOCS, WORDS])
+        return int(cur.fetchone()[0])
+
+
+# --- Query building ----------------------------------------------------------------------------
+
+
+def _groups(parsed: ParsedQuery):
+    """[(label, tsquery SQL, params, tech slug or None, required)]"""
+    groups = []
+    for word in parsed.terms:
+        groups.append((word, "plainto_tsquery('english', %s)", [word], None, False))
+    for alias in parsed.aliases:
+        label = " ".join(alias.words) or alias.label
+        if alias.words:
+            sql, params = "phraseto_tsquery('english', %s)", [" ".join(alias.words)]
+        else:
+            sql, params = "''::tsquery", []
+        groups.append((label, sql, params, alias.technology, False))
+    for phrase in parsed.phrases:
+        text = " ".join(phrase)
+        groups.append(('"' + text + '"', "phraseto_tsquery('english', %s)", [text], None, True))
+    return groups
+
+
+def _filters_sql(parsed: ParsedQuery, published_only: bool) -> tuple[list[str], list]:
+    where, params = [], []
+    if published_only:
+        where.append("s.status = %s")
+        params.append(Status.PUBLISHED)
+    m2m = {
+        "category": (Story.categories.through._meta.db_table, "category_id", Category),
+        "technology": (Story.technologies.through._meta.db_table, "technology_id", Technology),
+    }
+    for key, values in parsed.filters.items():
+        if key in m2m:
+            table, col, model = m2m[key]
+            where.append(
+                f"EXISTS (SELECT 1 FROM {table} x JOIN {model._meta.db_table} v ON v.id = x.{col}"
+                " WHERE x.story_id = s.id AND v.slug = ANY(%s))"
+            )
+            params.append(values)
+        elif key in ("platform", "source_kind"):
+            where.append(f"s.{key} = ANY(%s)")
+            params.append(values)
+        elif key == "year":
+            where.append("s.year = ANY(%s)")
+            params.append([int(v) for v in values if v.isdigit() and len(v) <= 4])
+        elif key == "organisation":
+            where.append("d.org = ANY(%s)")
+            params.append(values)
+        elif key == "has_rules":
+            flags = {v in ("true", "1", "yes") for v in values}
+            if len(flags) == 1:
+                exists = (
+                    f"EXISTS (SELECT 1 FROM {StoryRule._meta.db_table} r WHERE r.story_id = s.id)"
+                )
+                where.append(exists if flags.pop() else f"NOT {exists}")
+    return where, params
+
+
+def _idfs(cur, groups) -> list[float]:
+    if not groups:
+        return []
+    parts, params = [], []
+    for _, sql, p, tech, _ in groups:
+        cond = f"d.vector @@ {sql}"
+        params.extend(p)
+        if tech:
+            cond += " OR d.techs @> ARRAY[%s]::text[]"
+            params.append(tech)
+        parts.append(f"count(*) FILTER (WHERE {cond})")
+    cur.execute(f"SELECT count(*), {', '.join(parts)} FROM {DOCS} d", params)
+    row = cur.fetchone()
+    n = row[0] or 1
+    return [math.log(1 + (n - df + 0.5) / (df + 0.5)) for df in row[1:]]
+
+
+def search(
+    parsed: ParsedQuery, *, page: int, per_page: int, highlight: bool, published_only: bool
+) -> SearchResults:
+    if not _exists():
+        return SearchResults([], 0, page, per_page, build_facets({}), None, parsed.text)
+    with connection.cursor() as cur:
+        return _search(cur, parsed, page, per_page, highlight, published_only)
+
+
+def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchResults:
+    groups = _groups(parsed)
+    where, params = _filters_sql(parsed, published_only)
+    for words_ in parsed.excluded:
+        where.append("NOT (d.vector @@ phraseto_tsquery('english', %s))")
+        params.append(" ".join(words_))
+    select_params: list = []
+    if groups:
+        idfs = _idfs(cur, groups)
+        score_terms, match_terms, any_terms = [], [], []
+        for (_, sql, p, tech, required), idf in zip(groups, idfs, strict=True):
+            matched = f"(d.vector @@ {sql}" + (" OR d.techs @> ARRAY[%s]::text[])" if tech else ")")
+            mparams = [*p, *([tech] if tech else [])]
+            rank = f"ts_rank('{WEIGHTS}', d.vector, {sql}, 1)"
+            if tech:
+                rank += f" + CASE WHEN d.techs @> ARRAY[%s]::text[] THEN {TECH_WEIGHT} ELSE 0 END"
+            score_terms.append((f"{idf:.6f} * ({rank})", [*p, *([tech] if tech else [])]))
+            match_terms.append((matched, mparams))
+            if required:
+                where.append(f"d.vector @@ {sql}")
+                params.extend(p)
+            else:
+                any_terms.append((matched, mparams))
+        if any_terms:
+            where.append("(" + " OR ".join(t for t, _ in any_terms) + ")")
+            for _, p in any_terms:
+                params.extend(p)
+        n = len(groups)
+        matches_sql = "ARRAY[" + ", ".join(t for t, _ in match_terms) + "]"
+        count_sql = " + ".join(f"({t})::int" for t, _ in match_terms)
+        score_sql = " + ".join(t for t, _ in score_terms)
+        select = (
+            f"({score_sql}) * (1 + {COORD} * ({count_sql}) / {n}.0) AS score, "
+            f"{matches_sql} AS matched"
+        )
+        for _, p in score_terms:
+            select_params.extend(p)
+        for _, p in match_terms:
+            select_params.extend(p)
+        for _, p in match_terms:
+            select_params.extend(p)
+        order = "score DESC, story_id DESC"
+    else:
+        select = "0.0 AS score, ARRAY[]::boolean[] AS matched"
+        order = "year DESC, date DESC NULLS LAST, story_id DESC"
+    where_sql = " AND ".join(where) or "TRUE"
+    cats = Story.categories.through._meta.db_table
+    techs = Story.technologies.through._meta.db_table
+    sql = f"""
+        WITH m AS MATERIALIZED (
+            SELECT s.id AS story_id, s.year, s.platform, s.source_kind, s.date, {select}
+            FROM {Story._meta.db_table} s JOIN {DOCS} d ON d.story_id = s.id
+            WHERE {where_sql}
+        ),
+        pg AS (
+            SELECT story_id, score, matched,
+                   row_number() OVER (ORDER BY {order}) AS rn
+            FROM m ORDER BY {order} LIMIT %s OFFSET %s
+        )
+        SELECT 'hit', story_id::text, rn, score, matched FROM pg
+        UNION ALL SELECT 'total', NULL, count(*), NULL, NULL FROM m
+        UNION ALL SELECT 'category', c.slug, count(*), NULL, NULL FROM m
+            JOIN {cats} x ON x.story_id = m.story_id
+            JOIN {Category._meta.db_table} c ON c.id = x.category_id GROUP BY c.slug
+        UNION ALL SELECT 'technology', t.slug, count(*), NULL, NULL FROM m
+            JOIN {techs} x ON x.story_id = m.story_id
+            JOIN {Technology._meta.db_table} t ON t.id = x.technology_id GROUP BY t.slug
+        UNION ALL SELECT 'platform', platform, count(*), NULL, NULL FROM m GROUP BY platform
+        UNION ALL SELECT 'year', year::text, count(*), NULL, NULL FROM m GROUP BY year
+        UNION ALL SELECT 'source_kind', source_kind, count(*), NULL, NULL FROM m
+            GROUP BY source_kind
+    """
+    cur.execute(sql, [*select_params, *params, per_page, (page - 1) * per_page])
+    ranked: list[tuple[int, int, float, list[bool]]] = []
+    total = 0
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for kind, value, n, score, matched in cur.fetchall():
+        if kind == "hit":
+            ranked.append((n, int(value), float(score), matched or []))
+        elif kind == "total":
+            total = n
+        else:
+            counts[kind][value] = n
+    ranked.sort()
+    stories = load_hits_stories([pk for _, pk, _, _ in ranked], published_only=published_only)
+    hits = []
+    for _, pk, score, matched in ranked:
+        story = stories.get(pk)
+        if story is None:
+            continue
+        labels = [g[0] for g, ok in zip(groups, matched, strict=False) if ok]
+        hits.append(Hit(story=story, score=round(score, 4), matched_terms=labels))
+    if highlight and groups and hits:
+        _highlight(cur, hits, groups)
+    suggestion = _suggest(cur, parsed)
+    return SearchResults(hits, total, page, per_page, build_facets(counts), suggestion, parsed.text)
+
+
+def _highlight(cur, hits: list[Hit], groups) -> None:
+    query_sql = " || ".join(f"({sql})" for _, sql, p, _, _ in groups if p) or "''::tsquery"
+    query_params = [x for _, _, p, _, _ in groups for x in p]
+    opts = (
+        f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=12, ShortWord=2, "
+        "MaxFragments=1, FragmentDelimiter=' … '"
+    )
+    fields = ("title", "symptom", "summary")
+    values, params = [], []
+    for i, hit in enumerate(hits):
+        for field in fields:
+            raw = hit.story.title if field == "title" else plain_text(getattr(hit.story, field))
+            values.append("(%s, %s, %s)")
+            params.extend([i, field, raw.replace(START, "").replace(STOP, "")[:6000]])
+    cur.execute(
+        f"WITH q AS (SELECT {query_sql} AS q) "
+        f"SELECT v.i, v.f, ts_headline('english', v.t, q.q, %s) "
+        f"FROM (VALUES {', '.join(values)}) AS v(i, f, t), q",
+        [*query_params, opts, *params],
+    )
+    for i, field, text in cur.fetchall():
+        if START in text:
+            html = escape(text).replace(START, "<mark>").replace(STOP, "</mark>")
+            hits[i].highlights[field] = html
+
+
+def _suggest(cur, parsed: ParsedQuery) -> str | None:
+    candidates = [w for w in parsed.terms if len(w) >= 4 and w.isalpha()]
+    if not candidates:
+        return None
+    cur.execute(f"SELECT word FROM {WORDS} WHERE word = ANY(%s)", [candidates])
+    known = {w for (w,) in cur.fetchall()}
+    text, changed = parsed.text, False
+    for word in candidates:
+        if word in known:
+            continue
+        cur.execute(
+            f"SELECT word FROM {WORDS} WHERE word %% %s "
+            "ORDER BY similarity(word, %s) DESC, ndoc DESC LIMIT 10",
+            [word, word],
+        )
+        best = [w for (w,) in cur.fetchall() if distance(word, w) <= 2]
+        if best:
+            text = replace_word(ParsedQuery(text=text), word, best[0])
+            changed = True
+    return text if changed else None
+
+
+# --- Helpers for more-like-this and match_text ---------------------------------------------------
+
+
+def term_document_frequency(word: str) -> int:
+    if not _exists():
+        return 0
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT count(*) FROM {DOCS} WHERE vector @@ plainto_tsquery('english', %s)", [word]
+        )
+        return int(cur.fetchone()[0])
+
+
+def more_like_this_terms(story, wanted_count: int = 12) -> list[str]:
+    fresh = stories_for_indexing([story.pk]).first()
+    if fresh is None or not _exists():
+        return []
+    doc = story_doc(fresh)
+    weights: dict[str, int] = defaultdict(int)
+    for text, w in ((doc.head, 3), (doc.symptom, 2), (doc.body, 1)):
+        for word in words(text):
+            if word.isalpha() and len(word) > 2:
+                weights[word] += w
+    top = sorted(weights, key=lambda w: -weights[w])[:60]
+    if not top:
+        return []
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT w, plainto_tsquery('english', w)::text, "
+            f"(SELECT count(*) FROM {DOCS} WHERE vector @@ plainto_tsquery('english', w)), "
+            f"(SELECT count(*) FROM {DOCS}) FROM unnest(%s::text[]) AS w",
+            [top],
+        )
+        rows = cur.fetchall()
+    seen: set[str] = set()
+    scored = []
+    for word, lexeme, df, n in rows:
+        if df <= 1 or not lexeme or lexeme in seen:
+            continue
+        seen.add(lexeme)
+        scored.append((weights[word] * math.log(1 + (n - df + 0.5) / (df + 0.5)), word))
+    scored.sort(reverse=True)
+    return [w for _, w in scored[:wanted_count]]
+
+
+__all__ = ["AliasGroup"]
