@@ -71,6 +71,7 @@ class Param:
     name: str
     description: str
     default: str | None = None
+    validate: Callable[[str], object] | None = field(default=None, compare=False)
 
 
 RULE_ID = re.compile(r"^KB\d{3}$")

@@ -66,6 +66,13 @@ class Report:
         groups: dict[tuple, list[Finding]] = {}
         for finding in self.findings:
             o = finding.object
-            key = (finding.file, finding.document, o["kind"], o["namespace"], o["name"], o["apiVersion"])
+            key = (
+                finding.file,
+                finding.document,
+                o["kind"],
+                o["namespace"],
+                o["name"],
+                o["apiVersion"],
+            )
             groups.setdefault(key, []).append(finding)
         return list(groups.items())

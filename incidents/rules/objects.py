@@ -178,10 +178,7 @@ def selector_matches(selector: Any, labels: Mapping) -> bool:
         for key, value in match_labels.items():
             if as_str(labels.get(key)) != as_str(value) or key not in labels:
                 return False
-        for expr in expressions:
-            if not _expression_matches(as_dict(expr), labels):
-                return False
-        return True
+        return all(_expression_matches(as_dict(expr), labels) for expr in expressions)
     return all(key in labels and as_str(labels[key]) == as_str(v) for key, v in selector.items())
 
 
@@ -250,3 +247,85 @@ def duration_seconds(value: Any) -> float | None:
         found = True
         total += float(number) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[unit]
     return total if found else None
+
+
+def probe_handler(probe: Any) -> tuple[str, Any] | None:
+    """The handler of a probe: ("httpGet", {...}), ("exec", {...}), ... or None."""
+    if not isinstance(probe, dict):
+        return None
+    for name in ("httpGet", "tcpSocket", "exec", "grpc"):
+        if name in probe:
+            return name, probe[name]
+    return None
+
+
+def image_parts(image: Any) -> tuple[str, str, str]:
+    """(repository, tag, digest) of an image reference; missing parts are ""."""
+    if not isinstance(image, str):
+        return "", "", ""
+    image = image.strip()
+    digest = ""
+    if "@" in image:
+        image, _, digest = image.partition("@")
+    tag = ""
+    last = image.rsplit("/", 1)[-1]
+    if ":" in last:
+        tag = last.rsplit(":", 1)[1]
+        image = image[: len(image) - len(tag) - 1]
+    return image, tag, digest
+
+
+def job_spec(obj: K8sObject) -> tuple[dict, str]:
+    """The Job spec of a Job (`spec`) or CronJob (`spec.jobTemplate.spec`)."""
+    if obj.kind == "Job":
+        return obj.spec, "spec"
+    if obj.kind == "CronJob":
+        return as_dict(dig(obj.data, "spec", "jobTemplate", "spec")), "spec.jobTemplate.spec"
+    return {}, ""
+
+
+def serving_containers(obj: K8sObject) -> list[tuple[dict, str]]:
+    """Containers that declare ports, or the first container when none does."""
+    all_containers = list(containers(obj))
+    with_ports = [(c, p) for c, p in all_containers if as_list(c.get("ports"))]
+    return with_ports or all_containers[:1]
+
+
+_SLEEP = re.compile(r"\bsleep\s+(\d+(?:\.\d+)?)")
+
+
+def prestop_seconds(container: dict) -> float | None:
+    """Seconds a container's preStop hook waits (`sleep N` or the `sleep` action), or None."""
+    pre_stop = dig(container, "lifecycle", "preStop")
+    if not isinstance(pre_stop, dict):
+        return None
+    seconds = dig(pre_stop, "sleep", "seconds")
+    if as_int(seconds) is not None:
+        return float(as_int(seconds))
+    command = dig(pre_stop, "exec", "command")
+    if isinstance(command, list):
+        text = " ".join(as_str(part) for part in command)
+        match = _SLEEP.search(text)
+        if match:
+            return float(match.group(1))
+    return 0.0  # an httpGet or other hook: it exists, its delay is unknown
+
+
+def ingress_backends(obj: K8sObject) -> list[tuple[str, str]]:
+    """(Service name, path) of every backend of an Ingress (networking.k8s.io v1 and v1beta1)."""
+    spec = obj.spec
+    found = []
+
+    def add(backend: Any, path: str) -> None:
+        backend = as_dict(backend)
+        name = as_str(dig(backend, "service", "name")) or as_str(backend.get("serviceName"))
+        if name:
+            found.append((name, path))
+
+    for key in ("defaultBackend", "backend"):
+        if key in spec:
+            add(spec[key], f"spec.{key}")
+    for i, rule in enumerate(as_list(spec.get("rules"))):
+        for j, item in enumerate(as_list(dig(rule, "http", "paths"))):
+            add(as_dict(item).get("backend"), f"spec.rules[{i}].http.paths[{j}].backend")
+    return found

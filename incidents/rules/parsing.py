@@ -9,9 +9,10 @@ Why not `yaml.load_all`: PyYAML's constructor expands aliases (billion laughs), 
 duplicate keys silently and turns timestamps into `datetime`. Here libyaml (the C parser behind
 `yaml.CSafeLoader`) produces events and a small iterative builder turns them into plain
 dict/list/str/int/float/bool/None values, checking depth, node count and duplicate keys as it
-goes. It is about twice as fast as `yaml.load_all(..., Loader=yaml.CSafeLoader)` (see
-bench/check_bench.py). Line numbers are not recorded while loading; `Document.line_of(path)`
-parses the one document again with line tracking when a finding needs a line.
+goes, and records the line of every key and list item in a parallel tree so findings can
+point at `spec.template.spec.containers[0].resources` (`Document.line_of`). It is still faster
+than `yaml.load_all(..., Loader=yaml.CSafeLoader)` (see bench/check_bench.py). JSON input is
+read with `json`; its lines are found on demand by reading it again as YAML.
 """
 
 from __future__ import annotations
@@ -107,14 +108,23 @@ class Document:
     _lines: Any = field(default=None, repr=False)
 
     def line_of(self, path: str) -> int | None:
-        """The 1-based line of the deepest existing field on `path` (`a.b[0].c`), or None."""
+        """The 1-based line of the deepest existing field on `path` (`a.b[0].c`), or None.
+
+        The line tree mirrors the data: a collection is `(line, {key: child} | [child])`, a
+        scalar just its 0-based line (ints keep the tree small).
+        """
         if self._lines is None:
-            self._lines = _line_tree(self._text, self._nth) or False
+            tree = _line_tree(self._text, self._nth)
+            self._lines = False if tree is None else tree
         node = self._lines
         if node is False:
             return None
+        if isinstance(node, int):
+            return node + self._line_offset + 1
         line = node[0]
         for token in _path_tokens(path):
+            if isinstance(node, int):
+                break
             children = node[1]
             if isinstance(token, int):
                 if not isinstance(children, list) or not -len(children) <= token < len(children):
@@ -124,7 +134,7 @@ class Document:
                 if not isinstance(children, dict) or token not in children:
                     break
                 node = children[token]
-            line = node[0]
+            line = node if isinstance(node, int) else node[0]
         return line + self._line_offset + 1
 
 
@@ -293,15 +303,15 @@ def _build_chunk(text: str, limits: Limits, budget: _Budget, track: bool = False
                         )
                     current[key] = value
                     if track:
-                        lcur[1][key] = (lkey, None)
+                        lcur[1][key] = lkey  # a scalar's entry is just its line
                     key = _NOKEY
                 elif current is None:  # a document that is a single scalar
                     start_line = event.start_mark.line
-                    yield ("doc", value, (event.start_mark.line, None), start_line)
+                    yield ("doc", value, event.start_mark.line, start_line)
                 else:
                     current.append(value)
                     if track:
-                        lcur[1].append((event.start_mark.line, None))
+                        lcur[1].append(event.start_mark.line)
                 continue
             if cls is MappingStartEvent or cls is SequenceStartEvent:
                 budget.nodes -= 1
@@ -462,7 +472,7 @@ def _load_yaml(text: str, limits: Limits) -> LoadResult:
             continue
         nth = 0
         try:
-            for item in _build_chunk(chunk, limits, budget):
+            for item in _build_chunk(chunk, limits, budget, track=True):
                 if item[0] == "doc":
                     if index >= limits.max_documents:
                         errors.append(
@@ -484,6 +494,7 @@ def _load_yaml(text: str, limits: Limits) -> LoadResult:
                             _text=chunk,
                             _line_offset=line_offset,
                             _nth=nth,
+                            _lines=item[2] or False,
                         )
                     )
                     nth += 1
@@ -519,9 +530,7 @@ def _load_json(text: str, limits: Limits) -> LoadResult | None:
     try:
         data = json.loads(text, object_pairs_hook=pairs_hook)
     except RecursionError:
-        return LoadResult(
-            [], [InputError(0, None, "JSON nesting too deep: refused", "too-deep")]
-        )
+        return LoadResult([], [InputError(0, None, "JSON nesting too deep: refused", "too-deep")])
     except ValueError:
         return None
     problem = _check_shape(data, limits)

@@ -1,0 +1,54 @@
+"""KB001: CPU limits on latency-sensitive containers."""
+
+from incidents.rules.base import Hit, Rule, Severity
+from incidents.rules.objects import SERVING_KINDS, containers, dig
+
+
+def check(obj, ctx):
+    for container, path in containers(obj):
+        limit = dig(container, "resources", "limits", "cpu")
+        if limit is None:
+            continue
+        yield Hit(
+            f"{path}.resources.limits.cpu",
+            f"container {container.get('name', '?')!s} has a CPU limit of {limit}: the CFS quota "
+            "throttles it inside each 100 ms period even while the node has idle CPU, which "
+            "shows up as tail latency",
+        )
+
+
+RULE = Rule(
+    id="KB001",
+    slug="cpu-limits-throttle",
+    title="CPU limit on a latency-sensitive container",
+    severity=Severity.WARNING,
+    kinds=(*SERVING_KINDS, "Pod"),
+    checks="Containers of long-running serving workloads (Deployment, StatefulSet, ReplicaSet, "
+    "Pod) that set `resources.limits.cpu`.",
+    why="A CPU limit becomes a CFS quota: once a container has used its share of a 100 ms "
+    "period it is paused until the next one, even when the node is idle. Multi-threaded services "
+    "burn the quota in a few milliseconds and wait, so p95/p99 latency jumps; older kernels "
+    "(before 4.19) also throttled containers far below their limit.",
+    fix="For latency-sensitive services, set a CPU *request* sized for normal load and drop the "
+    "CPU limit (keep the memory limit), or raise it well above the peak. Watch "
+    "`container_cpu_cfs_throttled_periods_total` (runtime rule KBP001) and upgrade node "
+    "kernels.",
+    fix_example="""resources:
+  requests:
+    cpu: 500m
+    memory: 512Mi
+  limits:
+    memory: 512Mi   # no cpu limit: the request still reserves CPU for scheduling
+""",
+    references=(
+        "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",
+        "https://github.com/kubernetes/kubernetes/issues/67577",
+    ),
+    stories=(
+        "buffer-remove-cpu-limits",
+        "omio-cpu-limits-throttling",
+        "airbnb-p95s-worse",
+        "zalando-kubecon-2019",
+    ),
+    check=check,
+)

@@ -1,0 +1,42 @@
+"""KB020: DaemonSets that pull their image on every pod start."""
+
+from incidents.rules.base import Hit, Rule, Severity
+from incidents.rules.objects import containers, image_parts
+
+
+def check(obj, ctx):
+    for container, path in containers(obj, init=True):
+        policy = container.get("imagePullPolicy")
+        _, tag, digest = image_parts(container.get("image"))
+        implied = policy is None and not digest and tag in ("", "latest")
+        if policy == "Always" or implied:
+            how = "imagePullPolicy: Always" if policy else "the latest tag implies Always"
+            yield Hit(
+                f"{path}.imagePullPolicy",
+                f"DaemonSet container {container.get('name', '?')!s} pulls its image on every "
+                f"start ({how}): a rollout or node churn pulls it on every node at once",
+            )
+
+
+RULE = Rule(
+    id="KB020",
+    slug="daemonset-image-pull-always",
+    title="DaemonSet with imagePullPolicy: Always",
+    severity=Severity.WARNING,
+    kinds=("DaemonSet",),
+    checks="DaemonSet containers with `imagePullPolicy: Always`, or with no policy and a "
+    "`latest` or missing tag (which implies Always).",
+    why="A DaemonSet runs on every node. `Always` makes each restart and rollout pull from the "
+    "registry on all nodes at the same time: registry rate limits, NAT gateway and egress "
+    "saturation, and node agents (log shippers, CNI, monitoring) that cannot start while the "
+    "registry is slow or down.",
+    fix="Pin the image by version or digest and use `imagePullPolicy: IfNotPresent`.",
+    fix_example="""containers:
+- name: agent
+  image: registry.example.com/node-agent:7.2.1
+  imagePullPolicy: IfNotPresent
+""",
+    references=("https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy",),
+    stories=("datadog-10-ways-shoot-foot",),
+    check=check,
+)

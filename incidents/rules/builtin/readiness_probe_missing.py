@@ -1,0 +1,48 @@
+"""KB003: a workload behind a Service without a readiness probe."""
+
+from incidents.rules.base import Hit, Rule, Severity
+from incidents.rules.objects import SERVING_KINDS, serving_containers
+
+
+def check(obj, ctx):
+    services = ctx.services_selecting(obj)
+    if not services:
+        return
+    for container, path in serving_containers(obj):
+        if "readinessProbe" in container:
+            continue
+        yield Hit(
+            f"{path}.readinessProbe",
+            f"container {container.get('name', '?')!s} serves Service "
+            f"{services[0].name} but has no readiness probe: it gets traffic as soon as it "
+            "starts and until it is killed",
+        )
+
+
+RULE = Rule(
+    id="KB003",
+    slug="readiness-probe-missing",
+    title="Container behind a Service without a readiness probe",
+    severity=Severity.WARNING,
+    kinds=(*SERVING_KINDS, "Pod"),
+    checks="Serving containers (those that declare ports, else the first) without a "
+    "`readinessProbe`, in workloads that a Service of the same input selects.",
+    why="Without a readiness probe a pod is added to the Service's endpoints the moment its "
+    "containers start, before the application listens, and stays there while it is overloaded "
+    "or shutting down. Clients and ingress load balancers then see connection errors and 502s "
+    "on every rollout and restart.",
+    fix="Add a cheap readiness probe on an endpoint that answers only when the application can "
+    "serve (dependencies optional: do not fail readiness on a shared database).",
+    fix_example="""readinessProbe:
+  httpGet:
+    path: /ready
+    port: http
+  periodSeconds: 5
+  failureThreshold: 2
+""",
+    references=(
+        "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/",
+    ),
+    stories=("ravelin-ingress-endpoint-502",),
+    check=check,
+)

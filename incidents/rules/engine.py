@@ -1,0 +1,368 @@
+"""Run the manifest rules over an input and collect a Report.
+
+    report = check_text(text, skip={"KB001"}, params={"pod-cidr": "10.0.0.0/16"})
+
+Every object of every document is checked against the rules for its kind (unknown kinds are
+ignored); then input-wide rules (a Service selecting nothing, an Ingress naming a missing
+Service, pod CIDR use over a Node list) look across all objects through the `Context`.
+
+Silencing:
+- for one object, the annotation `kb.k8s.af/ignore` on the object's metadata, listing rule IDs
+  or slugs separated by commas, optionally followed by `: reason`:
+  `kb.k8s.af/ignore: "KB001, latest-image-tag: pinned by digest in CI"`;
+- for a whole run, `skip=` (the `--skip` flag of kbcheck).
+
+Input problems never raise: they become `Report.errors` entries. Unknown rule IDs in `skip` or
+unknown parameter names raise `UsageError`, a programming or command-line mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from incidents.rules.base import Hit, Rule
+from incidents.rules.findings import Finding, Report
+from incidents.rules.objects import (
+    WORKLOAD_KINDS,
+    K8sObject,
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
+    pod_template_labels,
+    replicas,
+    selector_matches,
+)
+from incidents.rules.parsing import (
+    InputError,
+    InputRefused,
+    Limits,
+    load_documents,
+)
+
+IGNORE_ANNOTATION = "kb.k8s.af/ignore"
+
+
+class UsageError(ValueError):
+    """A caller mistake: unknown rule in `skip`, unknown parameter."""
+
+
+class Context:
+    """Everything a rule may look at besides its own object: the other objects and the params."""
+
+    def __init__(self, objects: Sequence[K8sObject], params: Mapping[str, str]):
+        self.objects = objects
+        self.params = params
+        self._by_kind: dict[str, list[K8sObject]] = {}
+        self._indexes: dict[str, Any] = {}
+        for obj in objects:
+            self._by_kind.setdefault(obj.kind, []).append(obj)
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        return self.params.get(name, default)
+
+    def of_kind(self, *kinds: str) -> list[K8sObject]:
+        if len(kinds) == 1:
+            return self._by_kind.get(kinds[0], [])
+        return [o for k in kinds for o in self._by_kind.get(k, [])]
+
+    def workloads(self) -> list[K8sObject]:
+        return self.of_kind(*WORKLOAD_KINDS)
+
+    def pods_selected_by(self, selector: Any, namespace: str) -> list[K8sObject]:
+        """Workloads in `namespace` whose pod template labels the selector matches."""
+        pairs = _selector_pairs(selector)
+        if pairs:
+            index = self._index("workloads", self.workloads(), pod_template_labels)
+            candidates = index.get(pairs[0], [])
+        else:
+            candidates = self.workloads() if selector else []
+        return [
+            w
+            for w in candidates
+            if same_namespace(w.namespace, namespace)
+            and selector_matches(selector, pod_template_labels(w))
+        ]
+
+    def services_selecting(self, workload: K8sObject) -> list[K8sObject]:
+        """Services in the workload's namespace whose selector matches its pods."""
+        cached = workload._cache.get("services")
+        if cached is None:
+            cached = workload._cache["services"] = self._selecting(
+                "Service", workload, lambda s: as_dict(s.spec.get("selector"))
+            )
+        return cached
+
+    def replicas(self, workload: K8sObject) -> int | None:
+        """Replicas a serving workload runs at least: `spec.replicas` (default 1), or the
+        `minReplicas` of a HorizontalPodAutoscaler of the input that targets it."""
+        count = replicas(workload)
+        if count is None:
+            return None
+        for hpa in self.of_kind("HorizontalPodAutoscaler"):
+            target = as_dict(hpa.spec.get("scaleTargetRef"))
+            if (
+                target.get("kind") == workload.kind
+                and target.get("name") == workload.name
+                and same_namespace(hpa.namespace, workload.namespace)
+            ):
+                minimum = as_int(hpa.spec.get("minReplicas", 1))
+                if minimum is not None:
+                    count = minimum  # the HPA owns spec.replicas from then on
+        return count
+
+    def pdbs_covering(self, workload: K8sObject) -> list[K8sObject]:
+        return self._selecting("PodDisruptionBudget", workload, lambda p: p.spec.get("selector"))
+
+    def _selecting(self, kind: str, workload: K8sObject, selector_of) -> list[K8sObject]:
+        """Objects of `kind` whose selector matches the workload's pods.
+
+        Selectors are indexed by each of their `key=value` pairs, so a lookup costs the number
+        of the workload's labels, not the number of objects (10,000 Services stay fast).
+        """
+        key = f"by-selector:{kind}"
+        index = self._indexes.get(key)
+        if index is None:
+            index = self._indexes[key] = _selector_index(self.of_kind(kind), selector_of)
+        labels = pod_template_labels(workload)
+        seen: dict[int, K8sObject] = {}
+        for name, value in labels.items():
+            for obj in index[0].get((name, as_str(value)), ()):
+                seen[id(obj)] = obj
+        for obj in index[1]:
+            seen[id(obj)] = obj
+        return [
+            o
+            for o in seen.values()
+            if same_namespace(o.namespace, workload.namespace)
+            and selector_matches(selector_of(o), labels)
+        ]
+
+    def _index(self, key: str, objects: list[K8sObject], labels_of) -> dict:
+        index = self._indexes.get(key)
+        if index is None:
+            index = {}
+            for obj in objects:
+                for name, value in labels_of(obj).items():
+                    index.setdefault((name, as_str(value)), []).append(obj)
+            self._indexes[key] = index
+        return index
+
+
+def _selector_pairs(selector: Any) -> list[tuple]:
+    if not isinstance(selector, dict):
+        return []
+    if "matchLabels" in selector or "matchExpressions" in selector:
+        selector = as_dict(selector.get("matchLabels"))
+    return [(k, as_str(v)) for k, v in selector.items()]
+
+
+def _selector_index(objects: list[K8sObject], selector_of) -> tuple[dict, list]:
+    """(pair -> objects whose selector requires it, objects to test always)."""
+    by_pair: dict = {}
+    always: list[K8sObject] = []
+    for obj in objects:
+        pairs = _selector_pairs(selector_of(obj))
+        if not pairs:
+            always.append(obj)
+            continue
+        try:
+            by_pair.setdefault(pairs[0], []).append(obj)
+        except TypeError:  # an unhashable label name
+            always.append(obj)
+    return by_pair, always
+
+
+def same_namespace(a: str, b: str) -> bool:
+    """Equal namespaces; an object without one is applied with `-n` and may be in any."""
+    return a == b or not a or not b
+
+
+def check_text(
+    text: str | bytes,
+    *,
+    skip: Iterable[str] = (),
+    params: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
+) -> Report:
+    """Check one input (YAML or JSON, one or many documents)."""
+    return check_inputs([(None, text)], skip=skip, params=params, limits=limits)
+
+
+def check_inputs(
+    inputs: Sequence[tuple[str | None, str | bytes]],
+    *,
+    skip: Iterable[str] = (),
+    params: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
+    rules: Sequence[Rule] | None = None,
+) -> Report:
+    """Check several named inputs as one set: cross-object rules see the objects of all."""
+    from incidents.rules.registry import REGISTRY
+
+    active = _active_rules(rules if rules is not None else REGISTRY.manifest_rules(), skip)
+    params = _checked_params(dict(params or {}), rules or REGISTRY.manifest_rules())
+    report = Report()
+    objects: list[K8sObject] = []
+    for input_index, (name, text) in enumerate(inputs):
+        try:
+            loaded = load_documents(text, limits)
+        except InputRefused as exc:
+            report.errors.append(InputError(None, None, str(exc), exc.code, name))
+            continue
+        for error in loaded.errors:
+            report.errors.append(_named(error, name))
+        report.documents += len(loaded.documents)
+        for document in loaded.documents:
+            for obj in _objects(document.data, document.index):
+                obj.source = document.source
+                obj.origin = document
+                obj.input_index = input_index
+                obj.position = len(objects)
+                objects.append(obj)
+    report.objects = len(objects)
+    context = Context(objects, params)
+    _run(active, objects, context, report, [name for name, _ in inputs])
+    return report
+
+
+def _named(error: InputError, name: str | None) -> InputError:
+    if not name:
+        return error
+    return InputError(error.document, error.line, error.message, error.code, name)
+
+
+def _active_rules(rules: Sequence[Rule], skip: Iterable[str]) -> list[Rule]:
+    if isinstance(skip, str):
+        skip = [skip]
+    skipped = set()
+    by_key = {}
+    for rule in rules:
+        by_key[rule.id.upper()] = rule.id
+        by_key[rule.slug] = rule.id
+    for item in skip:
+        for key in str(item).split(","):
+            key = key.strip()
+            if not key:
+                continue
+            rule_id = by_key.get(key.upper()) or by_key.get(key.lower())
+            if rule_id is None:
+                raise UsageError(f"--skip: unknown rule {key!r}")
+            skipped.add(rule_id)
+    return [r for r in rules if r.id not in skipped]
+
+
+def _checked_params(params: dict[str, str], rules: Sequence[Rule]) -> dict[str, str]:
+    known = {p.name: p for rule in rules for p in rule.params}
+    unknown = sorted(set(params) - known.keys())
+    if unknown:
+        names = ", ".join(sorted(known)) or "none"
+        raise UsageError(f"unknown parameter(s) {', '.join(unknown)} (known: {names})")
+    merged = {name: p.default for name, p in known.items() if p.default is not None}
+    merged.update({k: str(v) for k, v in params.items()})
+    for name, value in merged.items():
+        validate = known[name].validate
+        if validate is not None:
+            try:
+                validate(value)
+            except ValueError as exc:
+                raise UsageError(f"parameter {name}={value!r}: {exc}") from None
+    return merged
+
+
+def _objects(data: Any, document: int) -> list[K8sObject]:
+    """The Kubernetes objects of one document: itself, or the items of a `kind: List`."""
+    if not isinstance(data, dict):
+        return []
+    kind = data.get("kind")
+    if not isinstance(kind, str) or not kind:
+        return []
+    items = data.get("items")
+    if kind.endswith("List") and isinstance(items, list):
+        return [
+            K8sObject(item, document, prefix=f"items[{i}]")
+            for i, item in enumerate(as_list(items))
+            if isinstance(item, dict) and isinstance(item.get("kind"), str) and item["kind"]
+        ]
+    return [K8sObject(data, document)]
+
+
+def suppressed_rules(obj: K8sObject) -> tuple[set[str], str]:
+    """Rule IDs or slugs the object's `kb.k8s.af/ignore` annotation lists, and the reason."""
+    value = obj.annotations.get(IGNORE_ANNOTATION)
+    if not isinstance(value, str) or not value.strip():
+        return set(), ""
+    names, _, reason = value.partition(":")
+    keys = {n.strip() for n in names.replace(";", ",").split(",") if n.strip()}
+    return {k.upper() for k in keys} | {k.lower() for k in keys}, reason.strip()
+
+
+def _run(
+    rules: list[Rule],
+    objects: list[K8sObject],
+    context: Context,
+    report: Report,
+    names: list[str | None],
+) -> None:
+    by_kind: dict[str, list[Rule]] = {}
+    input_rules = []
+    for rule in rules:
+        if rule.check_input is not None:
+            input_rules.append(rule)
+        else:
+            for kind in rule.kinds:
+                by_kind.setdefault(kind, []).append(rule)
+    raw: list[tuple[K8sObject, Rule, str, str]] = []
+    for obj in objects:
+        applicable = by_kind.get(obj.kind)
+        if not applicable:
+            continue
+        for rule in applicable:
+            try:
+                hits: Iterable[Hit] = rule.check(obj, context) or ()
+                raw.extend((obj, rule, hit.path, hit.message) for hit in hits)
+            except Exception as exc:  # a rule bug must not hide the other findings
+                report.errors.append(_rule_failed(rule, obj, exc, names))
+    for rule in input_rules:
+        try:
+            hits = list(rule.check_input(context) or ())
+        except Exception as exc:
+            report.errors.append(_rule_failed(rule, None, exc, names))
+            continue
+        raw.extend((hit.obj, rule, hit.path, hit.message) for hit in hits if hit.obj.kind)
+    raw.sort(key=lambda r: (r[0].position, r[1].id, r[2]))
+    suppression: dict[int, set[str]] = {}
+    for obj, rule, path, message in raw:
+        ignored = suppression.get(obj.position)
+        if ignored is None:
+            ignored = suppression[obj.position] = suppressed_rules(obj)[0]
+        if ignored and (rule.id in ignored or rule.slug in ignored):
+            report.suppressed += 1
+            continue
+        full_path = f"{obj.prefix}.{path}" if obj.prefix and path else (obj.prefix or path)
+        report.findings.append(
+            Finding(
+                rule=rule,
+                object=obj.ref(),
+                path=path,
+                message=message,
+                document=obj.document,
+                line=obj.origin.line_of(full_path) if obj.origin is not None else None,
+                source=obj.source,
+                file=names[obj.input_index],
+            )
+        )
+
+
+def _rule_failed(
+    rule: Rule, obj: K8sObject | None, exc: Exception, names: list[str | None]
+) -> InputError:
+    where = f" on {obj.display()}" if obj is not None else ""
+    return InputError(
+        obj.document if obj is not None else None,
+        obj.origin.line if obj is not None and obj.origin is not None else None,
+        f"rule {rule.id} failed{where}: {type(exc).__name__}: {exc}",
+        "rule-failed",
+        names[obj.input_index] if obj is not None else None,
+    )
