@@ -19,6 +19,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 _ids = itertools.count(1)
+STORIES = ("story", "stories")
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,12 @@ def _svg(width: float, height: float, title: str, desc: str, body: Iterable[str]
     return mark_safe("".join(parts))
 
 
-def _describe(bars: Sequence[Bar], unit: str) -> str:
-    return "; ".join(f"{b.label}: {b.value} {unit}" for b in bars) + "."
+def _count(value: int, unit: tuple[str, str]) -> str:
+    return f"{value} {unit[0] if value == 1 else unit[1]}"
+
+
+def _describe(bars: Sequence[Bar], unit: tuple[str, str]) -> str:
+    return "; ".join(f"{b.label}: {_count(b.value, unit)}" for b in bars) + "."
 
 
 def _clip(text: str, length: int) -> str:
@@ -54,7 +59,7 @@ def hbar_chart(
     bars: Sequence[Bar],
     *,
     title: str,
-    unit: str = "stories",
+    unit: tuple[str, str] = STORIES,
     variant: int = 1,
     label_width: int = 170,
     bar_width: int = 330,
@@ -72,7 +77,7 @@ def hbar_chart(
         y = top + i * row
         length = max(b.value / peak * bar_width, 1 if b.value else 0)
         body.append(
-            f"<g><title>{escape(b.label)}: {b.value} {escape(unit)}</title>"
+            f"<g><title>{escape(b.label)}: {_count(b.value, unit)}</title>"
             f'<text x="{label_width - 8}" y="{y + row * 0.62:.1f}" text-anchor="end">'
             f"{escape(_clip(b.label, 26))}</text>"
             f'<rect class="bar bar--{variant}" x="{label_width + 1}" y="{y + 4}" '
@@ -87,7 +92,7 @@ def column_chart(
     bars: Sequence[Bar],
     *,
     title: str,
-    unit: str = "stories",
+    unit: tuple[str, str] = STORIES,
     variant: int = 1,
     height: int = 220,
     column: int = 44,
@@ -110,7 +115,7 @@ def column_chart(
         h = b.value / peak * plot
         y = top + plot - h
         body.append(
-            f"<g><title>{escape(b.label)}: {b.value} {escape(unit)}</title>"
+            f"<g><title>{escape(b.label)}: {_count(b.value, unit)}</title>"
             f'<rect class="bar bar--{variant}" x="{x}" y="{y:.1f}" width="{column - 12}" '
             f'height="{h:.1f}" rx="3"/>'
             f'<text class="value" x="{x + (column - 12) / 2:.1f}" y="{y - 4:.1f}" '
@@ -165,7 +170,7 @@ def coverage_matrix(
         body.append(
             f'<text class="label{warn}" x="{label_width - 6}" y="{y + cell * 0.72:.1f}" '
             f'text-anchor="end"><title>{escape(story.label)}</title>'
-            f"{escape(_clip(story.label, 44))}</text>"
+            f"{escape(_clip(story.label, 42))}</text>"
         )
         for j, rule in enumerate(rules):
             x = label_width + j * cell

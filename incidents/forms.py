@@ -15,7 +15,13 @@ class CheckForm(forms.Form):
         required=False,
         strip=False,
         widget=forms.Textarea(
-            attrs={"rows": 18, "spellcheck": "false", "autocapitalize": "off", "wrap": "off"}
+            attrs={
+                "rows": 18,
+                "spellcheck": "false",
+                "autocapitalize": "off",
+                "wrap": "off",
+                "aria-describedby": "manifest-help",
+            }
         ),
     )
     file = forms.FileField(label="…or upload a file", required=False)

@@ -49,10 +49,17 @@ def overview(request: HttpRequest) -> HttpResponse:
     cov = coverage()
     context = {
         "total": published.count(),
-        "years": [charts.Bar(str(y), n) for y, n in years],
+        # Every year in the range, so a year without stories shows as a gap, not as nothing.
+        "years": [
+            charts.Bar(str(y), dict(years).get(y, 0))
+            for y in (range(years[0][0], years[-1][0] + 1) if years else ())
+        ],
         "categories": [charts.Bar(c.name, c.count, c.url) for c in categories],
         "platforms": [charts.Bar(p.name, p.count, p.url) for p in platforms],
-        "kinds": [charts.Bar(label, kinds[v]) for v, label in SourceKind.choices if kinds.get(v)],
+        "kinds": sorted(
+            (charts.Bar(label, kinds[v]) for v, label in SourceKind.choices if kinds.get(v)),
+            key=lambda b: -b.value,
+        ),
         "coverage": cov,
     }
     context["year_chart"] = charts.column_chart(context["years"], title="Stories per year")
