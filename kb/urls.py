@@ -13,5 +13,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/(?:.*/)?$", api_not_found),
+    path("chat/", include("incidents.chat.urls")),
     path("", include("incidents.urls")),
 ]

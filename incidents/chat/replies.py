@@ -1,0 +1,173 @@
+"""What `/kb ...` answers, before any platform formatting.
+
+/kb <words>          the top 3 stories: linked title, one line of symptom, one of fix, rules
+/kb share <words>    the same, posted for the whole channel
+/kb rule <id|slug>   one rule: what it checks, how to fix, the stories behind it
+/kb help, /kb        usage
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db.models import Prefetch, prefetch_related_objects
+from django.urls import reverse
+from django.utils.html import strip_tags
+
+from incidents import search, selectors
+from incidents.markdown import render_markdown
+from incidents.models import Story, StoryRule
+
+TOP = 3
+MAX_QUERY = 300
+LINE_CHARS = 180
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class StoryItem:
+    title: str
+    url: str
+    context: str  # "Zalando, 2019"
+    symptom: str
+    fix: str
+    rules: list[Link] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """kind: results | no_results | rule | unknown_rule | help."""
+
+    kind: str
+    query: str = ""
+    heading: str = ""
+    items: list[StoryItem] = field(default_factory=list)
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (label, plain text)
+    links: list[Link] = field(default_factory=list)
+    more: Link | None = None
+    share: bool = False  # post for the channel instead of only the caller
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def one_line(markdown: str, limit: int = LINE_CHARS) -> str:
+    """The first sentence of a Markdown field as plain text, at most `limit` characters."""
+    text = html.unescape(strip_tags(render_markdown(markdown or "")))
+    text = re.sub(r"\s+", " ", text).strip()
+    match = re.match(r"(.+?[.!?])(\s|$)", text)
+    if match and len(match.group(1)) >= 20:
+        text = match.group(1)
+    if len(text) > limit:
+        text = text[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return text or "—"
+
+
+def _story_item(story: Story) -> StoryItem:
+    return StoryItem(
+        title=story.title,
+        url=absolute(story.get_absolute_url()),
+        context=f"{story.organisation}, {story.year}",
+        symptom=one_line(story.symptom or story.summary),
+        fix=one_line(story.fix),
+        rules=[
+            Link(link.rule.rule_id, absolute(reverse("incidents:rule", args=[link.rule.rule_id])))
+            for link in story.rule_links.all()
+        ],
+    )
+
+
+def help_reply(note: str = "") -> Reply:
+    return Reply(
+        kind="help",
+        heading=note or "Kubernetes Failure KB: find public failure stories like yours.",
+        lines=[
+            ("/kb <words>", "the 3 stories that best match, e.g. /kb coredns timeouts ndots"),
+            ("/kb share <words>", "the same, posted for the whole channel"),
+            ("/kb rule <ID>", "a manifest rule and the stories behind it, e.g. /kb rule KB001"),
+            ("/kb help", "this message"),
+        ],
+        more=Link("Browse all stories", absolute(reverse("incidents:story_list"))),
+    )
+
+
+def story_reply(query: str, *, share: bool = False) -> Reply:
+    results = search.search(query, filters={}, page=1, per_page=TOP, highlight=False)
+    stories = [hit.story for hit in results.hits][:TOP]
+    prefetch_related_objects(
+        stories, Prefetch("rule_links", queryset=StoryRule.objects.select_related("rule"))
+    )
+    more = Link(
+        f"All {results.total} results" if results.total else "Search the KB",
+        absolute(reverse("incidents:search")) + "?" + urlencode({"q": query}),
+    )
+    if not stories:
+        hint = f' Did you mean "{results.suggestion}"?' if results.suggestion else ""
+        return Reply(
+            kind="no_results",
+            query=query,
+            heading=f"No stories match “{query}”.{hint}",
+            more=more,
+            share=share,
+        )
+    return Reply(
+        kind="results",
+        query=query,
+        heading=f"Known failure stories for “{query}”",
+        items=[_story_item(story) for story in stories],
+        more=more,
+        share=share,
+    )
+
+
+def rule_reply(key: str, *, share: bool = False) -> Reply:
+    from incidents.rules.registry import REGISTRY, UnknownRule
+
+    try:
+        rule = REGISTRY.lookup(key[:60])
+    except UnknownRule:
+        return Reply(kind="unknown_rule", query=key, heading=f"There is no rule “{key[:60]}”.")
+    slugs = list(dict.fromkeys([*rule.stories, *selectors.rule_story_notes([rule.id])[rule.id]]))
+    stories = selectors.stories_by_slugs(slugs)
+    return Reply(
+        kind="rule",
+        query=key,
+        heading=f"{rule.id} {rule.title} ({rule.severity.label})",
+        lines=[("Checks", one_line(rule.checks, 300)), ("Fix", one_line(rule.fix, 300))],
+        links=[
+            Link(stories[slug].title, absolute(stories[slug].get_absolute_url()))
+            for slug in slugs
+            if slug in stories
+        ],
+        more=Link("Rule page", absolute(reverse("incidents:rule", args=[rule.id]))),
+        share=share,
+    )
+
+
+def answer(text: str) -> Reply:
+    """The reply to `/kb <text>`."""
+    text = " ".join(text.replace("\x00", " ").split())[:MAX_QUERY]
+    command, _, rest = text.partition(" ")
+    command = command.lower()
+    share = command == "share"
+    if share:
+        command, _, rest = rest.partition(" ")
+        command = command.lower()
+        text = " ".join([command, rest]).strip()
+    if command in {"", "help", "-h", "--help", "?"}:
+        return help_reply()
+    if command == "rule":
+        if not rest.strip():
+            return help_reply("Which rule? For example: /kb rule KB001")
+        return rule_reply(rest.strip(), share=share)
+    return story_reply(text, share=share)
