@@ -36,6 +36,10 @@ test: install
 test-reliability: install
 	DEBUG=false KB_TESTING=true $(PY) -m pytest -q -m reliability tests/reliability $(PYTEST_ARGS)
 
+# Production serving on this machine: gunicorn + whitenoise, DEBUG off (see README "Operations").
+serve: setup
+	HOST=$(HOST) PORT=$(PORT) PY=$(PY) deploy/serve.sh
+
 lint: install
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 

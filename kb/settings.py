@@ -96,7 +96,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "incidents.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "incidents.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -139,6 +141,11 @@ if DATABASE_URL:
         }
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
+    if "postgres" in DATABASES["default"]["ENGINE"]:
+        # Fail fast instead of hanging a worker (and the readiness probe) on an unreachable host.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", envint("DB_CONNECT_TIMEOUT", "5", minimum=1)
+        )
 else:
     DATABASES = {
         "default": {
@@ -195,8 +202,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
+# KB_STATIC_ROOT lets a container image keep collected static files outside the writable VAR_DIR.
+STATIC_ROOT = Path(env("KB_STATIC_ROOT", str(VAR_DIR / "staticfiles"))).resolve()
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -223,6 +231,17 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = KB_HTTPS
 SECURE_HSTS_PRELOAD = KB_HTTPS and envbool("SECURE_HSTS_PRELOAD")
 if envbool("KB_BEHIND_PROXY_TLS"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Probes come over plain HTTP from the kubelet or load balancer: answer them, never redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SESSION_COOKIE_SAMESITE = "Lax"
+# No 'unsafe-inline' anywhere: pages, admin and API docs load scripts and styles from files.
+KB_CONTENT_SECURITY_POLICY = env(
+    "KB_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
+KB_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 # How many reverse proxies sit in front of the app; the client address is taken that many hops
 # from the right of X-Forwarded-For, so a forged header earns no extra throttle quota.
 KB_NUM_PROXIES = envint("KB_NUM_PROXIES", "0")
@@ -270,10 +289,21 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOG_LEVEL = envchoice("LOG_LEVEL", "info", {"debug", "info", "warning", "error"}).upper()
+# JSON lines (one object per record, request fields included) for log shippers; text for humans.
+LOG_FORMAT = envchoice("LOG_FORMAT", "text" if DEBUG else "json", {"json", "text"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "incidents.middleware.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Our request log replaces django.server/django.request's per-request lines.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "kb.request": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
 }

@@ -1,12 +1,19 @@
-"""Write every story in the database out as curated files (the load_stories format)."""
+"""Write every story in the database out as curated files (the load_stories format).
+
+Next to the story files it writes `vocabulary.yaml` and `story_rules.yaml` (the curator-editable
+categories, technologies and story-rule links), so that
+`load_stories DIR --vocabulary DIR/vocabulary.yaml --links DIR/story_rules.yaml` (after
+`sync_rules`) restores the content into an empty database.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.models import Story
+from incidents.models import Category, Story, StoryRule, Technology
 from incidents.storyfiles import story_file_to_text, story_to_file
 
 
@@ -33,4 +40,41 @@ class Command(BaseCommand):
             text = story_file_to_text(story_to_file(story))
             (directory / f"{story.slug}.md").write_text(text, encoding="utf-8")
             count += 1
+        self._write_yaml(directory / "vocabulary.yaml", _vocabulary())
+        links = StoryRule.objects.select_related("story", "rule").order_by(
+            "story__slug", "rule__rule_id"
+        )
+        if options["published_only"]:
+            links = links.filter(story__status="published")
+        self._write_yaml(
+            directory / "story_rules.yaml",
+            {
+                "links": [
+                    {"story": link.story.slug, "rule": link.rule.rule_id, "note": link.note}
+                    for link in links
+                ]
+            },
+        )
         self.stdout.write(f"exported {count} stories to {directory}")
+
+    def _write_yaml(self, path: Path, data: dict) -> None:
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+        path.write_text(text, encoding="utf-8")
+
+
+def _vocabulary() -> dict:
+    return {
+        "categories": [
+            {"slug": c.slug, "name": c.name, "description": c.description}
+            for c in Category.objects.order_by("slug")
+        ],
+        "technologies": [
+            {
+                "slug": t.slug,
+                "name": t.name,
+                "aliases": list(t.aliases),
+                "description": t.description,
+            }
+            for t in Technology.objects.order_by("slug")
+        ],
+    }
