@@ -17,7 +17,7 @@ setup: install
 	$(PY) manage.py createcachetable
 	# sync_rules: added with the rule library
 	$(PY) manage.py load_stories
-	# rebuild_search_index: added with search
+	$(PY) manage.py rebuild_search_index
 
 install: $(STAMP)
 

@@ -64,8 +64,12 @@ def outsider(db):
 
 @pytest.fixture(autouse=True)
 def _search_index_dir(tmp_path_factory, settings):
-    """Every test gets its own (empty) Whoosh index directory: tests never touch var/search."""
+    """Every test gets its own (empty) Whoosh index directory: tests never touch var/search.
+    Per-process vocabulary caches (aliases, facet labels) are cleared: each test has its own DB."""
+    from incidents.search import clear_caches
+
     settings.KB_SEARCH_INDEX_DIR = tmp_path_factory.mktemp("search-index")
+    clear_caches()
 
 
 @pytest.fixture

@@ -64,6 +64,7 @@ __all__ = [
     "SearchQueryError",
     "SearchResults",
     "check_index",
+    "clear_caches",
     "index_status",
     "index_stories_on_commit",
     "match_text",
@@ -132,6 +133,14 @@ def match_text(text: str, limit: int = 5) -> list[tuple]:
 
 
 # --- Index maintenance ---------------------------------------------------------------------------
+
+
+def clear_caches() -> None:
+    """Forget per-process vocabulary caches (technology aliases, facet labels)."""
+    from incidents.search import documents, query
+
+    query.clear_alias_cache()
+    documents._labels_cache.clear()
 
 
 def _apply(ids: list[int]) -> None:

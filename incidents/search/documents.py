@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -153,17 +154,33 @@ def load_hits_stories(ids: list[int], *, published_only: bool) -> dict[int, Stor
     return {s.pk: s for s in qs}
 
 
+_LABELS_TTL = 30.0
+_labels_cache: dict[str, tuple[float, dict[str, str]]] = {}
+
+
+def _vocabulary_labels(key: str) -> dict[str, str]:
+    """slug -> name for categories or technologies, cached briefly per process (labels only)."""
+    now = time.monotonic()
+    cached = _labels_cache.get(key)
+    if cached is not None and now - cached[0] < _LABELS_TTL:
+        return cached[1]
+    from incidents.models import Category, Technology
+
+    model = Category if key == "category" else Technology
+    labels = dict(model.objects.values_list("slug", "name"))
+    _labels_cache[key] = (now, labels)
+    return labels
+
+
 def facet_labels(key: str, values: Iterable[str]) -> dict[str, str]:
     """Human labels for facet values."""
     values = list(values)
-    if key == "category":
-        from incidents.models import Category
-
-        return dict(Category.objects.filter(slug__in=values).values_list("slug", "name"))
-    if key == "technology":
-        from incidents.models import Technology
-
-        return dict(Technology.objects.filter(slug__in=values).values_list("slug", "name"))
+    if key in ("category", "technology"):
+        labels = _vocabulary_labels(key)
+        if any(v not in labels for v in values):  # new vocabulary since cached
+            _labels_cache.pop(key, None)
+            labels = _vocabulary_labels(key)
+        return {v: labels.get(v, v) for v in values}
     if key == "platform":
         return {v: str(Platform(v).label) for v in values if v in Platform.values}
     if key == "source_kind":

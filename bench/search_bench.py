@@ -1,0 +1,324 @@
+"""Search benchmark: Whoosh backend, PostgreSQL backend and an SQLite FTS5 reference, one run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_bench .venv/bin/python bench/search_bench.py
+
+Builds deterministic synthetic corpora (1,000 and 10,000 stories by default) in the database
+given by DATABASE_URL (it is wiped: use a scratch database; without DATABASE_URL a temporary
+SQLite file is used and the PostgreSQL backend is skipped), then prints for each backend the
+index build rate, index size and query latency p50/p95/p99 with and without highlights over a
+fixed mix of ~300 queries (one term, several terms, phrase, filtered, misspelt).
+The FTS5 reference indexes the same documents with the same field weights and answers with
+bm25() and snippet() (no facets, no suggestions): a floor, not a competitor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TECH_WORDS = """coredns conntrack kubelet etcd ingress nginx istio envoy calico cilium iptables ipvs
+kube-proxy scheduler autoscaler hpa daemonset cronjob configmap secret helm terraform kops eks
+gke aks prometheus grafana fluentd elasticsearch kafka redis postgres linkerd skipper alb elb nlb
+""".split()  # noqa: SIM905
+SYMPTOM_WORDS = """timeout latency oomkilled crashloopbackoff pending evicted notready throttling
+502 503 504 nxdomain servfail refused reset dropped packet loss restart backoff failedscheduling
+exhausted leak spike outage degraded unreachable slow stalled stuck flapping partition quorum
+certificate expired drain upgrade rollback rollout deploy scaling memory cpu disk inode dns
+""".split()  # noqa: SIM905
+FILLER = """the a of to and in for on with during after before while because when then team
+cluster node nodes pod pods service services traffic request requests error errors production
+customer customers minutes hours engineers alert alerts metric metrics config change changes
+application applications network networking load balancer zone region account control plane
+worker workers queue job jobs image registry version versions limit limits resource resources
+""".split()  # noqa: SIM905
+
+
+def synthetic_words(rng: random.Random, n: int) -> list[str]:
+    consonants, vowels = "bcdfghjklmnprstvwz", "aeiou"
+    out = set()
+    while len(out) < n:
+        k = rng.randint(2, 4)
+        out.add("".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(k)))
+    return sorted(out)
+
+
+def make_corpus(n: int, seed: int = 42) -> list[dict]:
+    rng = random.Random(seed)
+    vocab = synthetic_words(rng, 4000)
+    weights = [1 / (i + 1) for i in range(len(vocab))]  # Zipf-like
+
+    def text(k: int, specials: float) -> str:
+        out = []
+        for _ in range(k):
+            r = rng.random()
+            if r < specials:
+                out.append(rng.choice(SYMPTOM_WORDS + TECH_WORDS))
+            elif r < 0.55:
+                out.append(rng.choice(FILLER))
+            else:
+                out.append(rng.choices(vocab, weights)[0])
+        return " ".join(out)
+
+    docs = []
+    for i in range(n):
+        docs.append(
+            {
+                "i": i,
+                "title": text(rng.randint(5, 9), 0.35).capitalize(),
+                "organisation": f"Org{rng.randint(1, 300)}",
+                "year": rng.randint(2016, 2025),
+                "platform": rng.choice(["gke", "eks", "aks", "aws", "on-premise", "unknown"]),
+                "source_kind": rng.choice(["blog-post", "postmortem", "talk", "incident-report"]),
+                "summary": text(rng.randint(50, 90), 0.12),
+                "symptom": text(rng.randint(30, 70), 0.2),
+                "contributing_factors": text(rng.randint(60, 140), 0.08),
+                "fix": text(rng.randint(40, 100), 0.08),
+                "detection": text(rng.randint(20, 60), 0.08),
+                "impact": text(rng.randint(10, 30), 0.05),
+                "techs": rng.sample(range(40), rng.randint(1, 4)),
+                "cats": rng.sample(range(12), rng.randint(1, 3)),
+            }
+        )
+    return docs
+
+
+def make_queries(seed: int = 7) -> list[tuple[str, dict]]:
+    rng = random.Random(seed)
+    vocab = synthetic_words(random.Random(42), 4000)[:600]
+    terms = SYMPTOM_WORDS + TECH_WORDS
+    queries: list[tuple[str, dict]] = []
+    for _ in range(60):
+        queries.append((rng.choice(terms + vocab[:100]), {}))
+    for _ in range(120):
+        k = rng.randint(2, 6)
+        queries.append((" ".join(rng.choice(terms + FILLER[20:] + vocab) for _ in range(k)), {}))
+    for _ in range(40):
+        queries.append((f'"{rng.choice(FILLER[20:])} {rng.choice(FILLER[20:])}"', {}))
+    for _ in range(40):
+        q = " ".join(rng.choice(terms) for _ in range(rng.randint(1, 3)))
+        filt = rng.choice(
+            [{"platform": ["gke"]}, {"year": [str(rng.randint(2016, 2025))]}, {"category": ["c3"]}]
+        )
+        queries.append((q, filt))
+    for _ in range(40):
+        w = rng.choice([t for t in terms if len(t) > 5])
+        i = rng.randint(1, len(w) - 2)
+        queries.append((w[:i] + w[i + 1] + w[i] + w[i + 2 :] + " " + rng.choice(terms), {}))
+    return queries
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
+    return values[k]
+
+
+def report(name: str, times: list[float]) -> str:
+    ms = [t * 1000 for t in times]
+    return (
+        f"{name:<34} p50 {pct(ms, 50):7.2f} ms  p95 {pct(ms, 95):7.2f} ms  "
+        f"p99 {pct(ms, 99):7.2f} ms  mean {statistics.mean(ms):6.2f} ms"
+    )
+
+
+def setup_django(tmp: Path) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kb.settings")
+    os.environ["KB_VAR_DIR"] = str(tmp)
+    os.environ["KB_TESTING"] = "true"
+    os.environ.setdefault("DEBUG", "false")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def load_corpus(docs: list[dict]) -> None:
+    from django.db import transaction
+
+    from incidents.models import Category, Story, Technology
+
+    with transaction.atomic():
+        Story.objects.all().delete()
+        Technology.objects.all().delete()
+        Category.objects.all().delete()
+        techs = Technology.objects.bulk_create(
+            [
+                Technology(slug=f"t{i}", name=f"Tech {TECH_WORDS[i % len(TECH_WORDS)]} {i}")
+                for i in range(40)
+            ]
+        )
+        cats = Category.objects.bulk_create(
+            [Category(slug=f"c{i}", name=f"Category {i}") for i in range(12)]
+        )
+        fields = ("title", "organisation", "year", "platform", "source_kind", "summary")
+        fields += ("symptom", "contributing_factors", "fix", "detection", "impact")
+        stories = Story.objects.bulk_create(
+            [
+                Story(
+                    slug=f"s{d['i']}",
+                    source_url=f"https://example.com/{d['i']}",
+                    status="published",
+                    provenance="source",
+                    **{f: d[f] for f in fields},
+                )
+                for d in docs
+            ],
+            batch_size=1000,
+        )
+        t_through = Story.technologies.through
+        c_through = Story.categories.through
+        t_through.objects.bulk_create(
+            [
+                t_through(story_id=s.pk, technology_id=techs[t].pk)
+                for s, d in zip(stories, docs, strict=True)
+                for t in d["techs"]
+            ],
+            batch_size=5000,
+        )
+        c_through.objects.bulk_create(
+            [
+                c_through(story_id=s.pk, category_id=cats[c].pk)
+                for s, d in zip(stories, docs, strict=True)
+                for c in d["cats"]
+            ],
+            batch_size=5000,
+        )
+
+
+def bench_backend(name: str, queries, n: int) -> None:
+    from django.conf import settings
+
+    from incidents import search
+
+    settings.KB_SEARCH_BACKEND = name
+    start = time.perf_counter()
+    count = search.rebuild()
+    build = time.perf_counter() - start
+    size = search.backend().index_size_bytes()
+    print(
+        f"{name:<10} build {count} stories in {build:6.2f} s = {count / build:7.0f} stories/s;"
+        f" index {size / 1e6:6.1f} MB"
+    )
+    for q, f in queries[:20]:  # warm-up: open the searcher, fill caches the way traffic would
+        search.search(q, filters=f)
+    for highlight in (True, False):
+        times = []
+        for q, f in queries:
+            t = time.perf_counter()
+            search.search(q, filters=f, highlight=highlight)
+            times.append(time.perf_counter() - t)
+        label = f"{name} n={n} " + ("with highlights" if highlight else "no highlights")
+        print("  " + report(label, times))
+        if highlight:
+            STATS[(name, n)] = pct(times, 95)
+
+
+def bench_fts5(docs: list[dict], queries, n: int) -> None:
+    import re
+
+    db = sqlite3.connect(":memory:")
+    db.execute(
+        "CREATE VIRTUAL TABLE docs USING fts5(head, symptom, body, platform UNINDEXED, "
+        "year UNINDEXED, tokenize='porter unicode61')"
+    )
+    start = time.perf_counter()
+    with db:
+        db.executemany(
+            "INSERT INTO docs(rowid, head, symptom, body, platform, year) VALUES (?,?,?,?,?,?)",
+            [
+                (
+                    d["i"] + 1,
+                    f"{d['title']} {d['organisation']}",
+                    f"{d['symptom']} {d['summary']}",
+                    " ".join(d[f] for f in ("contributing_factors", "fix", "detection", "impact")),
+                    d["platform"],
+                    d["year"],
+                )
+                for d in docs
+            ],
+        )
+    build = time.perf_counter() - start
+    size = db.execute("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size")
+    print(
+        f"{'fts5':<10} build {len(docs)} stories in {build:6.2f} s = {len(docs) / build:7.0f} "
+        f"stories/s; index {size.fetchone()[0] / 1e6:6.1f} MB"
+    )
+
+    def fts_query(q: str) -> str:
+        phrases = re.findall(r'"([^"]*)"', q)
+        words = re.findall(r"\w+", re.sub(r'"[^"]*"', " ", q))
+        parts = ['"' + " ".join(re.findall(r"\w+", p)) + '"' for p in phrases if p.strip()]
+        parts += ['"' + w + '"' for w in words]
+        return " OR ".join(parts) or '""'
+
+    for highlight in (True, False):
+        times = []
+        for q, f in queries:
+            cols = "rowid, bm25(docs, 3.0, 1.8, 1.0)"
+            if highlight:
+                cols += ", snippet(docs, 1, '<mark>', '</mark>', '…', 24)"
+            where, params = "docs MATCH ?", [fts_query(q)]
+            if "platform" in f:
+                where += " AND platform = ?"
+                params.append(f["platform"][0])
+            if "year" in f:
+                where += " AND year = ?"
+                params.append(int(f["year"][0]))
+            t = time.perf_counter()
+            db.execute(
+                f"SELECT {cols} FROM docs WHERE {where} ORDER BY bm25(docs, 3.0, 1.8, 1.0) "
+                "LIMIT 10",
+                params,
+            ).fetchall()
+            db.execute(f"SELECT count(*) FROM docs WHERE {where}", params).fetchone()
+            times.append(time.perf_counter() - t)
+        label = f"fts5 n={n} " + ("with highlights" if highlight else "no highlights")
+        print("  " + report(label, times))
+        if highlight:
+            STATS[("fts5", n)] = pct(times, 95)
+
+
+STATS: dict[tuple[str, int], float] = {}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="kb-bench-"))
+    setup_django(tmp)
+    from django.conf import settings
+
+    settings.KB_SEARCH_INDEX_DIR = tmp / "search"
+    backends = ["whoosh"] + (["postgres"] if settings.IS_POSTGRES else [])
+    if not settings.IS_POSTGRES:
+        print("(no PostgreSQL DATABASE_URL: skipping the PostgreSQL backend)")
+    queries = make_queries()
+    print(f"{len(queries)} queries: 60 one-term, 120 multi-term, 40 phrase, 40 filtered, 40 typo")
+    for n in (int(s) for s in args.sizes.split(",")):
+        print(f"\n== {n} stories ==")
+        docs = make_corpus(n)
+        load_corpus(docs)
+        for name in backends:
+            bench_backend(name, queries, n)
+        bench_fts5(docs, queries, n)
+        base = STATS.get(("fts5", n))
+        for name in backends:
+            if base and (name, n) in STATS:
+                print(f"  {name}: p95 with highlights = {STATS[(name, n)] / base:.1f}x FTS5")
+
+
+if __name__ == "__main__":
+    main()
