@@ -19,7 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "categories": pages.categories_with_counts(),
         "technologies": pages.technologies_with_counts(limit=24),
         "platforms": pages.platforms_with_counts(),
-        "newest": pages.newest_stories(6),
+        "newest": pages.decorate(pages.newest_stories(6), words=24),
         "story_count": stories.count(),
         "organisation_count": stories.values("organisation").distinct().count(),
         "rule_count": len(rulebook.all_rules()),
@@ -29,6 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _list_page(request: HttpRequest, stories, **context) -> HttpResponse:
     page = pages.paginate(request, stories, PER_PAGE)
+    page.object_list = pages.decorate(page.object_list)
     return render(request, "incidents/story_list.html", {"page": page, **context})
 
 

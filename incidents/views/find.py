@@ -47,6 +47,7 @@ def _list(value) -> list[str]:
 
 
 def _hit_view(hit) -> HitView:
+    pages.decorate([hit.story])
     highlights = dict(hit.highlights or {})
     # The search interface returns escaped HTML fragments whose only markup is <mark>.
     title = highlights.pop("title", None)
