@@ -46,7 +46,7 @@ def test_active_filters_can_be_removed_one_by_one(client, dataset):
 
 @pytest.mark.django_db
 def test_did_you_mean_links_to_the_corrected_search_keeping_filters(client, dataset):
-    body = client.get("/search/?q=memroy&platform=eks").content.decode()
+    body = client.get("/search/?q=memorry&platform=eks").content.decode()
     assert "Did you mean" in body
     assert 'href="?q=memory&amp;platform=eks"' in body
 
