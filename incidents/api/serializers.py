@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -67,7 +66,7 @@ class StoryListItemSerializer(StoryLinksMixin, serializers.Serializer):
     def get_highlights(self, story: Story) -> dict[str, str]:
         return self.context.get("highlights", {}).get(story.pk, {})
 
-    @extend_schema_field(OpenApiTypes.FLOAT)
+    @extend_schema_field({"type": "number", "nullable": True})
     def get_score(self, story: Story) -> float | None:
         return self.context.get("scores", {}).get(story.pk)
 

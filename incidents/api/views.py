@@ -81,6 +81,15 @@ class KBAutoSchema(AutoSchema):
         parts = [p for p in self.path.removeprefix("/api/v1/").split("/") if p]
         return [parts[0] if parts else "api"]
 
+    def get_operation_id(self) -> str:
+        """stories_list, stories_retrieve, check_post...: stable and readable."""
+        action = getattr(self.view, "action", None) or self.method.lower()
+        return f"{self.get_tags()[0]}_{action}"
+
+    def _is_list_view(self, serializer=None) -> bool:
+        """Our list responses are page objects declared explicitly, never bare arrays."""
+        return False
+
 
 class KBContentNegotiation(DefaultContentNegotiation):
     """`?format=` is ours (json|sarif on /check/), not DRF's renderer override."""
