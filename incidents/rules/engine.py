@@ -100,17 +100,37 @@ class Context:
         count = replicas(workload)
         if count is None:
             return None
-        for hpa in self.of_kind("HorizontalPodAutoscaler"):
+        hpas = self.named("HorizontalPodAutoscaler", workload.name, workload.namespace, _hpa_target)
+        for hpa in hpas:
             target = as_dict(hpa.spec.get("scaleTargetRef"))
-            if (
-                target.get("kind") == workload.kind
-                and target.get("name") == workload.name
-                and same_namespace(hpa.namespace, workload.namespace)
-            ):
+            if target.get("kind") == workload.kind and target.get("name") == workload.name:
                 minimum = as_int(hpa.spec.get("minReplicas", 1))
                 if minimum is not None:
                     count = minimum  # the HPA owns spec.replicas from then on
         return count
+
+    def named(self, kind: str, name: str, namespace: str, key=None) -> list[K8sObject]:
+        """Objects of `kind` in `namespace` called `name` (or whose `key(obj)` is `name`).
+
+        Indexed, so cross-object lookups stay linear in the size of the input.
+        """
+        index_key = f"named:{kind}:{getattr(key, '__name__', '')}"
+        index = self._indexes.get(index_key)
+        if index is None:
+            index = {}
+            for obj in self.of_kind(kind):
+                index.setdefault(key(obj) if key else obj.name, []).append(obj)
+            self._indexes[index_key] = index
+        return [o for o in index.get(name, ()) if same_namespace(o.namespace, namespace)]
+
+    def has_workloads_in(self, namespace: str) -> bool:
+        """Whether the input defines workloads in `namespace` (or without a namespace)."""
+        namespaces = self._indexes.get("workload-namespaces")
+        if namespaces is None:
+            namespaces = self._indexes["workload-namespaces"] = {
+                w.namespace for w in self.workloads()
+            }
+        return bool(namespaces) and (not namespace or "" in namespaces or namespace in namespaces)
 
     def pdbs_covering(self, workload: K8sObject) -> list[K8sObject]:
         return self._selecting("PodDisruptionBudget", workload, lambda p: p.spec.get("selector"))
@@ -172,6 +192,10 @@ def _selector_index(objects: list[K8sObject], selector_of) -> tuple[dict, list]:
         except TypeError:  # an unhashable label name
             always.append(obj)
     return by_pair, always
+
+
+def _hpa_target(hpa: K8sObject) -> str:
+    return as_str(as_dict(hpa.spec.get("scaleTargetRef")).get("name"))
 
 
 def same_namespace(a: str, b: str) -> bool:

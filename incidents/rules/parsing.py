@@ -17,8 +17,10 @@ read with `json`; its lines are found on demand by reading it again as YAML.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -436,8 +438,31 @@ class LoadResult:
     errors: list[InputError]
 
 
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while building acyclic data.
+
+    Loading allocates hundreds of thousands of dicts, lists and tuples that are all alive until
+    the end; each automatic collection walks all of them, so with the collector on, loading
+    10,000 documents takes longer per document than loading 1,000. The loader creates no
+    reference cycles, so nothing is lost by collecting once afterwards instead.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_documents(text: str | bytes, limits: Limits | None = None) -> LoadResult:
     """Read every document of `text`. Raises `InputRefused` only for oversize or non-UTF-8 input."""
+    with _gc_paused():
+        return _load_documents(text, limits)
+
+
+def _load_documents(text: str | bytes, limits: Limits | None) -> LoadResult:
     limits = limits or DEFAULT_LIMITS
     size = len(text) if isinstance(text, bytes | bytearray) else None
     if size is not None and size > limits.max_bytes:

@@ -1,7 +1,6 @@
 """KB024: cluster dashboards exposed through a public LoadBalancer or an Ingress without auth."""
 
 from incidents.rules.base import ObjectHit, Rule, Severity
-from incidents.rules.engine import same_namespace
 from incidents.rules.objects import containers, image_parts, ingress_backends
 
 DASHBOARDS = (
@@ -56,11 +55,7 @@ def check_input(ctx):
         if any(any(a in key for a in AUTH) for key in ingress.annotations):
             continue
         for name, path in ingress_backends(ingress):
-            matches = [
-                s
-                for s in services
-                if s.name == name and same_namespace(s.namespace, ingress.namespace)
-            ]
+            matches = ctx.named("Service", name, ingress.namespace)
             if (matches and _is_dashboard(matches[0], ctx)) or (
                 not matches and _is_dashboard_name(name)
             ):

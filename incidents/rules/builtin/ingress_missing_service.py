@@ -1,7 +1,6 @@
 """KB028: an Ingress pointing at a Service the input does not define."""
 
 from incidents.rules.base import ObjectHit, Rule, Severity
-from incidents.rules.engine import same_namespace
 from incidents.rules.objects import ingress_backends
 
 
@@ -9,17 +8,17 @@ def check_input(ctx):
     services = ctx.of_kind("Service")
     if not services:
         return  # the Services are defined elsewhere
+    namespaces = {s.namespace for s in services}
     for ingress in ctx.of_kind("Ingress"):
-        local = {s.name for s in services if same_namespace(s.namespace, ingress.namespace)}
-        if not local:
-            continue
+        if ingress.namespace and not namespaces & {ingress.namespace, ""}:
+            continue  # no Service of this namespace in the input
         for name, path in ingress_backends(ingress):
-            if name not in local:
+            if not ctx.named("Service", name, ingress.namespace):
                 yield ObjectHit(
                     ingress,
                     path,
-                    f"backend Service {name} is not in this input (known here: "
-                    f"{', '.join(sorted(local)[:5])}): requests to this route will fail",
+                    f"backend Service {name} is not in this input: requests to this route "
+                    "will fail",
                 )
 
 

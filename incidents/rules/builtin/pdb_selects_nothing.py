@@ -1,12 +1,10 @@
 """KB030: a PodDisruptionBudget whose selector matches no workload of the input."""
 
 from incidents.rules.base import Hit, Rule, Severity
-from incidents.rules.engine import same_namespace
 
 
 def check(obj, ctx):
-    workloads = ctx.workloads()
-    if not any(same_namespace(w.namespace, obj.namespace) for w in workloads):
+    if not ctx.has_workloads_in(obj.namespace):
         return  # its workloads are defined elsewhere
     if not ctx.pods_selected_by(obj.spec.get("selector"), obj.namespace):
         yield Hit(

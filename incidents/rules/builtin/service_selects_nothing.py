@@ -1,20 +1,16 @@
 """KB027: a Service whose selector matches no workload of the input."""
 
 from incidents.rules.base import ObjectHit, Rule, Severity
-from incidents.rules.engine import same_namespace
 from incidents.rules.objects import as_dict
 
 
 def check_input(ctx):
-    workloads = ctx.workloads()
-    if not workloads:
-        return  # a lone Service file: its pods are defined elsewhere
     for service in ctx.of_kind("Service"):
         selector = as_dict(service.spec.get("selector"))
         if not selector or service.spec.get("type") == "ExternalName":
             continue
-        if not any(same_namespace(w.namespace, service.namespace) for w in workloads):
-            continue
+        if not ctx.has_workloads_in(service.namespace):
+            continue  # a lone Service: its pods are defined elsewhere
         if not ctx.pods_selected_by(selector, service.namespace):
             labels = ", ".join(f"{k}={v}" for k, v in selector.items())
             yield ObjectHit(
