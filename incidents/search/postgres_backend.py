@@ -238,18 +238,17 @@ def _filters_sql(parsed: ParsedQuery, published_only: bool) -> tuple[list[str], 
     return where, params
 
 
-def _idfs(cur, groups) -> list[float]:
+def _idfs(cur, groups, q_sql: str, q_params: list) -> list[float]:
     if not groups:
         return []
     parts, params = [], []
-    for _, sql, p, tech, _ in groups:
+    for _, sql, _, tech, _ in groups:
         cond = f"d.vector @@ {sql}"
-        params.extend(p)
         if tech:
             cond += " OR d.techs @> ARRAY[%s]::text[]"
             params.append(tech)
         parts.append(f"count(*) FILTER (WHERE {cond})")
-    cur.execute(f"SELECT count(*), {', '.join(parts)} FROM {DOCS} d", params)
+    cur.execute(f"{q_sql} SELECT count(*), {', '.join(parts)} FROM q, {DOCS} d", q_params + params)
     row = cur.fetchone()
     n = row[0] or 1
     return [math.log(1 + (n - df + 0.5) / (df + 0.5)) for df in row[1:]]
@@ -265,14 +264,24 @@ def search(
 
 
 def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchResults:
-    groups = _groups(parsed)
+    text_groups = _groups(parsed)
+    # Every tsquery is computed once (a one-row CTE), not once per candidate row.
+    q_parts, q_params = ["1 AS one"], []
+    groups = []
+    for i, (label, sql, p, tech, required) in enumerate(text_groups):
+        q_parts.append(f"{sql} AS q{i}")
+        q_params.extend(p)
+        groups.append((label, f"q.q{i}", [], tech, required))
+    for j, words_ in enumerate(parsed.excluded):
+        q_parts.append(f"phraseto_tsquery('english', %s) AS x{j}")
+        q_params.append(" ".join(words_))
+    q_sql = f"WITH q AS MATERIALIZED (SELECT {', '.join(q_parts)})"
     where, params = _filters_sql(parsed, published_only)
-    for words_ in parsed.excluded:
-        where.append("NOT (d.vector @@ phraseto_tsquery('english', %s))")
-        params.append(" ".join(words_))
+    for j in range(len(parsed.excluded)):
+        where.append(f"NOT (d.vector @@ q.x{j})")
     select_params: list = []
     if groups:
-        idfs = _idfs(cur, groups)
+        idfs = _idfs(cur, groups, q_sql, q_params)
         score_terms, match_terms, any_terms = [], [], []
         for (_, sql, p, tech, required), idf in zip(groups, idfs, strict=True):
             matched = f"(d.vector @@ {sql}" + (" OR d.techs @> ARRAY[%s]::text[])" if tech else ")")
@@ -313,9 +322,9 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
     cats = Story.categories.through._meta.db_table
     techs = Story.technologies.through._meta.db_table
     sql = f"""
-        WITH m AS MATERIALIZED (
+        {q_sql}, m AS MATERIALIZED (
             SELECT s.id AS story_id, s.year, s.platform, s.source_kind, s.date, {select}
-            FROM {Story._meta.db_table} s JOIN {DOCS} d ON d.story_id = s.id
+            FROM q CROSS JOIN {Story._meta.db_table} s JOIN {DOCS} d ON d.story_id = s.id
             WHERE {where_sql}
         ),
         pg AS (
@@ -336,7 +345,7 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
         UNION ALL SELECT 'source_kind', source_kind, count(*), NULL, NULL FROM m
             GROUP BY source_kind
     """
-    cur.execute(sql, [*select_params, *params, per_page, (page - 1) * per_page])
+    cur.execute(sql, [*q_params, *select_params, *params, per_page, (page - 1) * per_page])
     ranked: list[tuple[int, int, float, list[bool]]] = []
     total = 0
     counts: dict[str, dict[str, int]] = defaultdict(dict)
@@ -357,7 +366,7 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
         labels = [g[0] for g, ok in zip(groups, matched, strict=False) if ok]
         hits.append(Hit(story=story, score=round(score, 4), matched_terms=labels))
     if highlight and groups and hits:
-        _highlight(cur, hits, groups)
+        _highlight(cur, hits, text_groups)
     suggestion = _suggest(cur, parsed)
     return SearchResults(hits, total, page, per_page, build_facets(counts), suggestion, parsed.text)
 
