@@ -42,8 +42,12 @@ def fake_story_resolver(slug: str) -> dict | None:
 
 
 def known_story_slugs() -> set[str]:
-    """Slugs of the curated story files, plus the brief's list while files are still missing."""
+    """Slugs of the curated story files (load_stories refuses links to anything else).
+
+    Before any story file exists, the list of planned slugs in known_story_slugs.txt stands in.
+    """
     root = Path(__file__).resolve().parents[2]
     from_files = {p.stem for p in (root / "incidents" / "data" / "stories").glob("*.md")}
-    listed = Path(__file__).with_name("known_story_slugs.txt").read_text().split()
-    return from_files | set(listed)
+    if from_files:
+        return from_files
+    return set(Path(__file__).with_name("known_story_slugs.txt").read_text().split())

@@ -47,7 +47,6 @@ RULE = Rule(
     stories=(
         "buffer-remove-cpu-limits",
         "omio-cpu-limits-throttling",
-        "airbnb-p95s-worse",
         "zalando-kubecon-2019",
     ),
     check=check,
