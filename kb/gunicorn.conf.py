@@ -58,3 +58,56 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
 else:
     control_socket_disable = True
 preload_app = False
+
+# --- Search index reconciliation --------------------------------------------------------------
+# Stories are indexed right after their transaction commits, in the worker that wrote them. A
+# worker killed in between (SIGKILL, OOM) or a database restart at that instant leaves a committed
+# story indexed at its old version. So each worker, shortly after it boots (a replacement for a
+# killed worker does this too) and then every KB_RECONCILE_SECONDS, compares the index with the
+# database and repairs any difference (search.check_index(fix=True)). A lease in the shared cache
+# (Redis or the database cache) lets one worker of one server do it at a time.
+reconcile_seconds = _int("KB_RECONCILE_SECONDS", 300, minimum=0)
+
+
+def post_worker_init(worker) -> None:
+    if reconcile_seconds:
+        import threading
+
+        threading.Thread(
+            target=_reconcile_loop, args=(worker.log,), name="kb-reconcile", daemon=True
+        ).start()
+
+
+def _reconcile_loop(log) -> None:
+    import random
+    import time
+
+    time.sleep(random.uniform(0.5, 2.0))  # serve first; spread workers booting together
+    _reconcile_once(log, lease_key="kb:reconcile:boot", lease_seconds=5)
+    while True:
+        time.sleep(reconcile_seconds * random.uniform(0.9, 1.1))
+        _reconcile_once(log, lease_key="kb:reconcile:periodic", lease_seconds=reconcile_seconds)
+
+
+def _reconcile_once(log, *, lease_key: str, lease_seconds: int) -> None:
+    from django.core.cache import cache
+    from django.db import close_old_connections, connection
+
+    try:
+        if not cache.add(lease_key, os.getpid(), timeout=lease_seconds):
+            return
+        from incidents import search
+
+        report = search.check_index(fix=True)
+        if not report.ok:
+            log.warning(
+                "search index reconciled: %d missing, %d stale, %d orphaned",
+                len(report.missing),
+                len(report.stale),
+                len(report.orphaned),
+            )
+    except Exception:  # the next round tries again; never take the worker down
+        log.exception("search index reconciliation failed")
+    finally:
+        close_old_connections()
+        connection.close()

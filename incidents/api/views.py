@@ -246,7 +246,6 @@ class StoryViewSet(KBApiMixin, viewsets.ViewSet):
         stories = [hit.story for hit in hits]
         _prefetch(stories)
         context = {
-            "request": request,
             "highlights": {h.story.pk: h.highlights for h in hits},
             "scores": {h.story.pk: h.score for h in hits} if params.get("q") else {},
         }
@@ -267,7 +266,7 @@ class StoryViewSet(KBApiMixin, viewsets.ViewSet):
                     ]
                     for key in SEARCH_FILTERS
                 },
-                "results": s.StoryListItemSerializer(stories, many=True, context=context).data,
+                "results": s.story_items(stories, request, **context),
             }
         )
 
@@ -315,7 +314,10 @@ class StoryViewSet(KBApiMixin, viewsets.ViewSet):
             raise ApiError(
                 "A story with this slug or source URL already exists.", code="conflict"
             ) from None
-        return self._detail(request, selectors.story_get(slug=story.slug, published_only=False))
+        # Answer with the story as this write left it: re-reading could return a later version
+        # committed meanwhile by someone else, and its ETag would let this client overwrite
+        # that edit unseen on its next If-Match.
+        return self._detail(request, story)
 
     update_schema = extend_schema(
         request=s.StoryWriteSerializer,
@@ -599,10 +601,7 @@ class MatchView(KBApiMixin, APIView):
         stories = [story for story, _terms, _score in matches]
         _prefetch(stories)
         context = {
-            "request": request,
             "matched": {story.pk: terms for story, terms, _score in matches},
             "scores": {story.pk: score for story, _terms, score in matches},
         }
-        return Response(
-            {"results": s.MatchResultSerializer(stories, many=True, context=context).data}
-        )
+        return Response({"results": s.story_items(stories, request, **context)})
