@@ -71,6 +71,49 @@ class StoryListItemSerializer(StoryLinksMixin, serializers.Serializer):
         return self.context.get("scores", {}).get(story.pk)
 
 
+def story_items(
+    stories: list[Story],
+    request,
+    *,
+    highlights: dict[int, dict[str, str]] | None = None,
+    scores: dict[int, float] | None = None,
+    matched: dict[int, list[str]] | None = None,
+) -> list[dict[str, Any]]:
+    """StoryListItemSerializer's output, built directly: the search endpoint's hot path.
+
+    DRF serializers cost several milliseconds per page of results (field construction and deep
+    copies); this builds the same dictionaries in a fraction of that. The serializer remains the
+    documentation of the shape (the OpenAPI schema and the schema test check they agree).
+    """
+    base = request.build_absolute_uri("/")[:-1] if request is not None else ""
+    web_story = base + reverse("incidents:story", args=["-"])[:-2]
+    api_story = base + reverse("api:story-detail", args=["-"])[:-2]
+    highlights, scores = highlights or {}, scores or {}
+    out = []
+    for story in stories:
+        item = {
+            "url": f"{web_story}{story.slug}/",
+            "api_url": f"{api_story}{story.slug}/",
+            "slug": story.slug,
+            "title": story.title,
+            "organisation": story.organisation,
+            "year": story.year,
+            "platform": story.platform,
+            "source_kind": story.source_kind,
+            "source_url": story.source_url,
+            "summary": story.summary,
+            "categories": [{"slug": c.slug, "name": c.name} for c in story.categories.all()],
+            "technologies": [{"slug": t.slug, "name": t.name} for t in story.technologies.all()],
+            "rules": [link.rule.rule_id for link in story.rule_links.all()],
+            "highlights": highlights.get(story.pk, {}),
+            "score": scores.get(story.pk),
+        }
+        if matched is not None:
+            item["matched_terms"] = list(matched.get(story.pk, []))
+        out.append(item)
+    return out
+
+
 class FacetValueSerializer(serializers.Serializer):
     value = serializers.CharField()
     label = serializers.CharField()
