@@ -15,7 +15,7 @@ run: setup
 setup: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
-	# sync_rules: added with the rule library
+	$(PY) manage.py sync_rules
 	$(PY) manage.py load_stories
 	$(PY) manage.py rebuild_search_index
 
