@@ -97,3 +97,11 @@ def test_hostile_input_is_bounded_and_never_500(client, dataset):
 def test_has_rules_filter(client, dataset):
     body = client.get("/search/?has_rules=true").content.decode()
     assert dataset["oom"].title in body and dataset["other"].title not in body
+
+
+@pytest.mark.django_db
+def test_no_template_markup_leaks_into_the_results(client, dataset):
+    body = client.get("/search/", {"q": "memory"}).content.decode()
+    assert "story-item" in body
+    for marker in ("{#", "#}", "{%", "%}", "{{"):
+        assert marker not in body
