@@ -23,11 +23,14 @@ from incidents.rules.builtin import (
     ingress_missing_service,
     job_no_backoff_limit,
     job_no_deadline,
+    kube_proxy_version_skew,
+    kubelet_api_qps_low,
     lb_local_few_replicas,
     liveness_equals_readiness,
     liveness_probe_tight,
     memory_limits_missing,
     node_pod_cidr_exhaustion,
+    node_role_master_selector,
     pdb_blocks_drain,
     pdb_missing,
     pdb_selects_nothing,
@@ -76,6 +79,9 @@ MODULES = (
     cpu_request_missing,
     dns_memory_limit_low,
     cronjob_fields_misplaced,
+    kube_proxy_version_skew,
+    node_role_master_selector,
+    kubelet_api_qps_low,
 )
 
 RULES = tuple(module.RULE for module in MODULES)

@@ -148,7 +148,12 @@ kubectl describe pod <name> | sed -n '/Events/,$p'
         "https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/",
         "https://github.com/kubernetes/kube-state-metrics/blob/main/docs/metrics/workload/pod-metrics.md",
     ),
-    stories=("loveholidays-gke-ip-exhaustion", "saltside-first-outage"),
+    stories=(
+        "loveholidays-gke-ip-exhaustion",
+        "saltside-first-outage",
+        "freenow-workers-unable-to-join",
+        "neon-delayed-compute-starts",
+    ),
     expr='sum by (namespace) (kube_pod_status_phase{phase="Pending"}) > 0',
     for_="15m",
     annotations={"summary": "{{ $labels.namespace }} has pods Pending for 15 minutes"},
@@ -205,7 +210,11 @@ CONNTRACK_INSERT_FAILED = RuntimeRule(
         "https://github.com/prometheus/node_exporter/blob/master/collector/conntrack_linux.go",
         "https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/",
     ),
-    stories=("mindtickle-intermittent-delays", "preply-dns-postmortem"),
+    stories=(
+        "mindtickle-intermittent-delays",
+        "preply-dns-postmortem",
+        "prezi-kubernetes-crime-story",
+    ),
     expr="sum by (instance) (increase(node_conntrack_stat_insert_failed[5m])) > 0",
     for_="0m",
     annotations={"summary": "conntrack insertions fail on {{ $labels.instance }}"},
@@ -231,7 +240,12 @@ OOM_KILLED = RuntimeRule(
     references=(
         "https://github.com/kubernetes/kube-state-metrics/blob/main/docs/metrics/workload/pod-metrics.md",
     ),
-    stories=("zalando-dns-outage-2019", "zalando-kubecon-2019"),
+    stories=(
+        "zalando-dns-outage-2019",
+        "zalando-kubecon-2019",
+        "zalando-fallacies-distributed-aws",
+        "zalando-containerdays-2019",
+    ),
     expr="(sum by (namespace, pod, container) "
     "(increase(kube_pod_container_status_restarts_total[15m])) > 0)\n"
     "and on (namespace, pod, container)\n"
@@ -265,10 +279,123 @@ evictionHard: {memory.available: 500Mi}
         "https://kubernetes.io/docs/concepts/architecture/nodes/#condition",
         "https://kubernetes.io/docs/tasks/administer-cluster/reserve-compute-resources/",
     ),
-    stories=("turnitin-elb-outage", "airmap-platform-outage", "zalando-hamburg-meetup-2019"),
+    stories=(
+        "turnitin-elb-outage",
+        "airmap-platform-outage",
+        "zalando-hamburg-meetup-2019",
+        "nordstrom-101-ways-crash",
+        "oath-101-ways-break-recover",
+        "datadog-multi-region-outage-2023",
+    ),
     expr='kube_node_status_condition{condition="Ready",status="true"} == 0',
     for_="5m",
     annotations={"summary": "node {{ $labels.node }} is not Ready"},
+)
+
+APISERVER_LATENCY = RuntimeRule(
+    id="KBP010",
+    slug="apiserver-latency-high",
+    title="API server 99th percentile latency above one second",
+    severity=Severity.WARNING,
+    kinds=("Node",),
+    checks="Per verb, the 99th percentile of `apiserver_request_duration_seconds` over 5 "
+    "minutes above 1 second for 10 minutes, leaving out watches, LISTs and long-running "
+    "subresources (exec, attach, logs, port-forward, proxy).",
+    why="A slow API server is the first sign of a control plane being overloaded: too many "
+    "objects of one kind, per-node agents whose calls grow with the cluster, or a runaway "
+    "controller. Past that point kubectl, deployments and controllers time out, and the "
+    "people who must fix it lose their access.",
+    fix="Find who is calling (`apiserver_request_total` by resource, verb and user agent), "
+    "stop or throttle it; put per-node agents in a low-priority API Priority and Fairness "
+    "level so they cannot starve admin traffic; cap custom resource counts; scale the "
+    "control plane for the node count.",
+    fix_example="""apiVersion: flowcontrol.apiserver.k8s.io/v1
+kind: FlowSchema
+metadata:
+  name: node-agents
+spec:
+  priorityLevelConfiguration: {name: workload-low}
+  matchingPrecedence: 1000
+  rules:
+  - subjects:
+    - kind: ServiceAccount
+      serviceAccount: {name: telemetry-agent, namespace: monitoring}
+    resourceRules:
+    - {verbs: ["*"], apiGroups: ["*"], resources: ["*"], namespaces: ["*"]}
+""",
+    references=(
+        "https://kubernetes.io/docs/reference/instrumentation/metrics/",
+        "https://kubernetes.io/docs/concepts/cluster-administration/flow-control/",
+    ),
+    stories=("openai-telemetry-outage", "civis-breaking-kubernetes", "fullstaq-dex-etcd"),
+    expr="histogram_quantile(0.99, sum by (le, verb) (\n"
+    "  rate(apiserver_request_duration_seconds_bucket{\n"
+    '  verb!~"WATCH|WATCHLIST|CONNECT|LIST",\n'
+    '  subresource!~"exec|attach|log|portforward|proxy"}[5m])))\n'
+    "> 1",
+    for_="10m",
+    annotations={"summary": "API server {{ $labels.verb }} requests take over 1s (p99)"},
+)
+
+PODS_CRASH_LOOPING = RuntimeRule(
+    id="KBP011",
+    slug="pods-crash-looping",
+    title="Containers in CrashLoopBackOff for 15 minutes",
+    severity=Severity.WARNING,
+    kinds=("Pod",),
+    checks="Per namespace, containers waiting with reason CrashLoopBackOff for 15 minutes "
+    "(kube-state-metrics).",
+    why="One crash-looping pod is an application bug; many at once, across workloads, means a "
+    "change underneath them all: a sidecar injected everywhere, a broken CNI or node "
+    "configuration, a missing permission. Counting them per namespace shows the scope before "
+    "anyone starts debugging single applications.",
+    fix="Read the previous container's logs (`kubectl logs --previous`, and the sidecar's), "
+    "compare with what changed in the cluster at the time, and roll out cluster-wide changes "
+    "(meshes, CNI, admission) namespace by namespace.",
+    fix_example="""kubectl get pods -A --field-selector=status.phase=Running | grep CrashLoopBackOff
+kubectl logs <pod> -c <container> --previous
+""",
+    references=(
+        "https://github.com/kubernetes/kube-state-metrics/blob/main/docs/metrics/workload/pod-metrics.md",
+        "https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/",
+    ),
+    stories=("exponea-istio-integration", "veracode-outages"),
+    expr="sum by (namespace) (\n"
+    '  kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}) > 0',
+    for_="15m",
+    annotations={"summary": "{{ $labels.namespace }} has {{ $value }} containers crash-looping"},
+)
+
+TCP_RETRANSMITS = RuntimeRule(
+    id="KBP012",
+    slug="node-tcp-retransmits-high",
+    title="Node retransmitting more than 2% of TCP segments",
+    severity=Severity.WARNING,
+    kinds=("Node",),
+    checks="node_exporter's `node_netstat_Tcp_RetransSegs` over `node_netstat_Tcp_OutSegs`, "
+    "over 5 minutes, above 2% for 15 minutes.",
+    why="Packets lost between pods and the outside world (address translation that breaks some "
+    "flows, MTU mismatches, overloaded NAT) show up in applications as intermittent timeouts "
+    "and slowness that no application metric explains. The node's retransmission rate is the "
+    "signal packet captures eventually find.",
+    fix="Compare the rate across nodes and before and after network changes; check the CNI's "
+    "source NAT settings for traffic leaving the VPC (on the Amazon VPC CNI "
+    "`AWS_VPC_K8S_CNI_EXTERNALSNAT` and `AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS`), the MTU, and "
+    "conntrack (KBP006, KBP007).",
+    fix_example="""# aws-node DaemonSet: let the NAT gateway translate traffic leaving the VPC
+env:
+- {name: AWS_VPC_K8S_CNI_EXTERNALSNAT, value: "true"}
+""",
+    references=(
+        "https://github.com/prometheus/node_exporter/blob/master/collector/netstat_linux.go",
+        "https://github.com/aws/amazon-vpc-cni-k8s#aws_vpc_k8s_cni_externalsnat",
+    ),
+    stories=("mindtickle-eks-missing-packet",),
+    expr="sum by (instance) (rate(node_netstat_Tcp_RetransSegs[5m]))\n"
+    "/ sum by (instance) (rate(node_netstat_Tcp_OutSegs[5m]))\n"
+    "> 0.02",
+    for_="15m",
+    annotations={"summary": "{{ $labels.instance }} retransmits more than 2% of its TCP segments"},
 )
 
 RUNTIME_RULES = (
@@ -281,4 +408,7 @@ RUNTIME_RULES = (
     CONNTRACK_INSERT_FAILED,
     OOM_KILLED,
     NODE_NOT_READY,
+    APISERVER_LATENCY,
+    PODS_CRASH_LOOPING,
+    TCP_RETRANSMITS,
 )
