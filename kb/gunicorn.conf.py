@@ -64,8 +64,9 @@ preload_app = False
 # worker killed in between (SIGKILL, OOM) or a database restart at that instant leaves a committed
 # story indexed at its old version. So each worker, shortly after it boots (a replacement for a
 # killed worker does this too) and then every KB_RECONCILE_SECONDS, compares the index with the
-# database and repairs any difference (search.check_index(fix=True)). A lease in the shared cache
-# (Redis or the database cache) lets one worker of one server do it at a time.
+# database and repairs any difference (search.check_index(fix=True)); repairs are idempotent. For
+# the periodic round a lease in the shared cache (Redis or the database cache) picks one worker
+# of all servers.
 reconcile_seconds = _int("KB_RECONCILE_SECONDS", 300, minimum=0)
 
 
@@ -83,18 +84,19 @@ def _reconcile_loop(log) -> None:
     import time
 
     time.sleep(random.uniform(0.5, 2.0))  # serve first; spread workers booting together
-    _reconcile_once(log, lease_key="kb:reconcile:boot", lease_seconds=5)
+    # No lease at boot: a worker replacing a killed one must look, whoever looked just before.
+    _reconcile_once(log, lease_key=None, lease_seconds=0)
     while True:
         time.sleep(reconcile_seconds * random.uniform(0.9, 1.1))
         _reconcile_once(log, lease_key="kb:reconcile:periodic", lease_seconds=reconcile_seconds)
 
 
-def _reconcile_once(log, *, lease_key: str, lease_seconds: int) -> None:
+def _reconcile_once(log, *, lease_key: str | None, lease_seconds: int) -> None:
     from django.core.cache import cache
     from django.db import close_old_connections, connection
 
     try:
-        if not cache.add(lease_key, os.getpid(), timeout=lease_seconds):
+        if lease_key and not cache.add(lease_key, os.getpid(), timeout=lease_seconds):
             return
         from incidents import search
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from rest_framework.parsers import BaseParser, MultiPartParser
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 
 from incidents.api.errors import BodyTooLarge
 
@@ -60,6 +61,17 @@ class RawJSONParser(_RawParser):
 class PlainTextParser(_RawParser):
     media_type = "text/plain"
     limit_setting = "DATA_UPLOAD_MAX_MEMORY_SIZE"
+
+
+class SafeJSONParser(JSONParser):
+    """DRF's JSON parser, but a document nested deeper than Python's recursion limit (e.g.
+    1,000 `[`) is a 400 like any other malformed JSON, not a RecursionError and a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the document is nested too deeply.") from None
 
 
 MANIFEST_PARSERS = [

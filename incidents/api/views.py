@@ -23,7 +23,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,7 +39,7 @@ from incidents.api.filters import (
     StoryQuerySerializer,
     parse_query,
 )
-from incidents.api.parsers import MANIFEST_PARSERS, PlainTextParser, RawBody
+from incidents.api.parsers import MANIFEST_PARSERS, PlainTextParser, RawBody, SafeJSONParser
 from incidents.api.throttling import KBThrottle
 from incidents.models import Story, StoryRule
 
@@ -200,7 +199,7 @@ class StoryViewSet(KBApiMixin, viewsets.ViewSet):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, ReadOrModelPermission]
     lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     def _can_see_drafts(self, request: Request) -> bool:
         return request.user.is_authenticated and request.user.has_perm("incidents.change_story")
@@ -575,7 +574,7 @@ def _manifest_inputs(request: Request) -> list[tuple[str | None, bytes | str]]:
 class MatchView(KBApiMixin, APIView):
     """Which stories does this error message / event / describe output look like?"""
 
-    parser_classes = [JSONParser, PlainTextParser]
+    parser_classes = [SafeJSONParser, PlainTextParser]
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(

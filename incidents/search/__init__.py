@@ -47,7 +47,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from types import ModuleType
 
 from django.conf import settings
@@ -151,7 +150,13 @@ def index_stories_on_commit(story_ids: Iterable[int]) -> None:
     """Schedule (re)indexing of these stories once the current transaction commits."""
     ids = sorted({int(i) for i in story_ids if i is not None})
     if ids:
-        transaction.on_commit(partial(_apply, ids), robust=True)
+        # A named function, not functools.partial: Django's robust on_commit logs a failing
+        # hook by its __qualname__, which a partial lacks (the logging itself raised, turning
+        # an index hiccup after a successful commit into a 500).
+        def index_after_commit() -> None:
+            _apply(ids)
+
+        transaction.on_commit(index_after_commit, robust=True)
 
 
 def remove_stories_on_commit(story_ids: Iterable[int]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.reliability import harness
+
 
 def pytest_collection_modifyitems(items):
     for item in items:
@@ -16,3 +18,7 @@ def report(capsys, title: str, **numbers) -> None:
     with capsys.disabled():
         shown = ", ".join(f"{k}={v}" for k, v in numbers.items())
         print(f"\n[reliability] {title}: {shown}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    harness.drop_templates()

@@ -15,9 +15,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -148,7 +149,7 @@ def _base_env(tmp: Path) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "kb.settings",
             "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost,kb.test",
             "KB_VAR_DIR": str(tmp / "var"),
             "KB_SEARCH_INDEX_DIR": str(tmp / "var" / "search"),
             "LOG_LEVEL": "warning",
@@ -170,45 +171,87 @@ def _psql(url: str, sql: str) -> None:
     )
 
 
+_TEMPLATES: dict[tuple[str, str], tuple[Path, str, str]] = {}
+_TEMPLATE_CLEANUPS: list = []
+
+
+def _build(kind: str, tmp: Path, env: dict[str, str], pg_url: str) -> Site:
+    """Migrate, load the curated stories, sync rules, build the index, create a curator."""
+    the_site = Site(kind=kind, env=env, tmp=tmp)
+    the_site.manage("migrate", "--noinput", "-v0")
+    the_site.manage("createcachetable")
+    the_site.manage("collectstatic", "--noinput", "-v0")  # pages need the manifest (DEBUG off)
+    the_site.manage("sync_rules")
+    the_site.manage("load_stories")
+    the_site.manage("rebuild_search_index")
+    the_site.python(
+        "from django.contrib.auth.models import Permission, User\n"
+        "u = User.objects.create_user('curator', password='pw-curator-123', is_staff=True)\n"
+        "u.user_permissions.set(Permission.objects.filter("
+        "content_type__app_label='incidents'))\n"
+    )
+    the_site.token = the_site.manage(
+        "manage_api_tokens", "create", "--user", "curator", "--name", "reliability"
+    ).strip()
+    return the_site
+
+
+def _template(kind: str, pg_url: str) -> tuple[Path, str, str]:
+    """Built once per test session: (var dir, database name, token), copied by each site."""
+    key = (kind, pg_url)
+    if key not in _TEMPLATES:
+        tmp = Path(tempfile.mkdtemp(prefix=f"kb-rel-template-{kind}-"))
+        _TEMPLATE_CLEANUPS.append(lambda: shutil.rmtree(tmp, ignore_errors=True))
+        env = _base_env(tmp)
+        name = ""
+        if kind == "postgres":
+            name = f"kb_rel_tpl_{uuid.uuid4().hex[:10]}"
+            _psql(f"{pg_url}/postgres", f"CREATE DATABASE {name}")
+            _TEMPLATE_CLEANUPS.append(
+                lambda: _psql(f"{pg_url}/postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            )
+            env.update(_pg_env(pg_url, name))
+        built = _build(kind, tmp, env, pg_url)
+        _TEMPLATES[key] = (tmp / "var", name, built.token)
+    return _TEMPLATES[key]
+
+
+def drop_templates() -> None:
+    for cleanup in reversed(_TEMPLATE_CLEANUPS):
+        with contextlib.suppress(Exception):
+            cleanup()
+    _TEMPLATE_CLEANUPS.clear()
+    _TEMPLATES.clear()
+
+
+def _pg_env(pg_url: str, name: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": f"{pg_url}/{name}",
+        "KB_SEARCH_BACKEND": "postgres",
+        "REDIS_URL": REDIS_BASE,
+        "DB_CONN_MAX_AGE": "60",
+    }
+
+
 @contextlib.contextmanager
 def site(kind: str, tmp: Path, *, pg_url: str = PG_URL, **extra_env: str) -> Iterator[Site]:
-    """A ready site: migrated, curated stories loaded, rules synced (when the command exists),
-    the search index built, and a curator with an API token. PostgreSQL sites use a scratch
-    database (dropped afterwards), the PostgreSQL search backend and Redis."""
+    """A ready site: migrated, curated stories loaded, rules synced, the search index built,
+    and a curator with an API token; copied from a per-session template. PostgreSQL sites use
+    a scratch database (dropped afterwards), the PostgreSQL search backend and Redis."""
     tmp.mkdir(parents=True, exist_ok=True)
+    var, template_db, token = _template(kind, pg_url)
     env = _base_env(tmp)
-    the_site = Site(kind=kind, env=env, tmp=tmp)
+    the_site = Site(kind=kind, env=env, tmp=tmp, token=token)
+    shutil.copytree(var, tmp / "var")
     if kind == "postgres":
         name = f"kb_rel_{uuid.uuid4().hex[:10]}"
-        _psql(f"{pg_url}/postgres", f"CREATE DATABASE {name}")
+        _psql(f"{pg_url}/postgres", f"CREATE DATABASE {name} TEMPLATE {template_db}")
         the_site.cleanups.append(
             lambda: _psql(f"{pg_url}/postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         )
-        env.update(
-            {
-                "DATABASE_URL": f"{pg_url}/{name}",
-                "KB_SEARCH_BACKEND": "postgres",
-                "REDIS_URL": REDIS_BASE,
-                "DB_CONN_MAX_AGE": "60",
-            }
-        )
+        env.update(_pg_env(pg_url, name))
     env.update(extra_env)
     try:
-        the_site.manage("migrate", "--noinput", "-v0")
-        the_site.manage("createcachetable")
-        if (ROOT / "incidents" / "management" / "commands" / "sync_rules.py").exists():
-            the_site.manage("sync_rules")
-        the_site.manage("load_stories")
-        the_site.manage("rebuild_search_index")
-        the_site.python(
-            "from django.contrib.auth.models import Permission, User\n"
-            "u = User.objects.create_user('curator', password='pw-curator-123', is_staff=True)\n"
-            "u.user_permissions.set(Permission.objects.filter("
-            "content_type__app_label='incidents'))\n"
-        )
-        the_site.token = the_site.manage(
-            "manage_api_tokens", "create", "--user", "curator", "--name", "reliability"
-        ).strip()
         yield the_site
     finally:
         for cleanup in reversed(the_site.cleanups):
@@ -349,17 +392,18 @@ def curator_process(base: str, token: str, slugs: list[str], name: str, edits: i
     return results
 
 
-def private_postgres(tmp: Path) -> tuple[str, callable, callable]:
-    """A throwaway PostgreSQL cluster on a free port (so restarting it disturbs nobody).
-    Returns (url, restart, stop)."""
-    data = tmp / "pgdata"
+def private_postgres() -> tuple[str, Callable[[], None], Callable[[], None]]:
+    """A throwaway PostgreSQL cluster on a free port (so restarting it disturbs nobody else on
+    this machine). Returns (url, restart, stop); stop also deletes it."""
+    # Directly under /tmp: the postgres user must reach it (pytest's directories are 0700).
+    home = Path(tempfile.mkdtemp(prefix="kb-rel-pg-"))
+    home.chmod(0o755)
+    data = home / "pgdata"
+    data.mkdir()
     port = free_port()
     run_as: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         run_as = ["runuser", "-u", "postgres", "--"]
-        tmp.chmod(0o755)
-    data.mkdir()
-    if run_as:
         shutil.chown(data, "postgres", "postgres")
     subprocess.run(
         [*run_as, str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
@@ -376,9 +420,10 @@ def private_postgres(tmp: Path) -> tuple[str, callable, callable]:
             check=True, capture_output=True, timeout=90,
         )  # fmt: skip
 
+    def stop() -> None:
+        with contextlib.suppress(Exception):
+            ctl("stop", "-m", "immediate")
+        shutil.rmtree(home, ignore_errors=True)
+
     ctl("start")
-    return (
-        f"postgres://postgres@127.0.0.1:{port}",
-        lambda: ctl("restart", "-m", "fast"),
-        (lambda: ctl("stop", "-m", "immediate")),
-    )
+    return f"postgres://postgres@127.0.0.1:{port}", lambda: ctl("restart", "-m", "fast"), stop
