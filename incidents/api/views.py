@@ -498,7 +498,8 @@ class CheckView(KBApiMixin, APIView):
                 {"type": "object", "additionalProperties": True},
                 description="The report, as `kbcheck --format json` (or SARIF 2.1.0) prints it. "
                 "Header KB-Check-Exit-Code: 0 clean, 1 findings at or above fail_on, 2 input "
-                "errors.",
+                "errors in some documents. Input of which nothing could be checked is a 400 "
+                "(code `invalid_manifests`, the errors in `details`).",
             ),
             **errors(415),
         },
@@ -525,6 +526,24 @@ class CheckView(KBApiMixin, APIView):
             raise ApiError(
                 str(exc), code="invalid_parameter", details={"skip": [str(exc)]}
             ) from None
+        if report.errors and not report.objects:
+            # Nothing could be checked (an alias bomb, nesting too deep, every document
+            # malformed): that is bad input, answered as kbcheck's exit code 2 is, with a 400.
+            first = report.errors[0]
+            where = ", ".join(
+                part
+                for part in (
+                    f"document {first.document + 1}" if first.document is not None else "",
+                    f"line {first.line}" if first.line else "",
+                )
+                if part
+            )
+            raise ApiError(
+                f"The manifests could not be checked: {first.message}"
+                + (f" ({where})" if where else ""),
+                code="invalid_manifests",
+                details={"errors": [error.as_dict() for error in report.errors]},
+            )
         slugs = sorted({slug for f in report.findings for slug in f.rule.stories})
         stories = selectors.stories_by_slugs(slugs)
 

@@ -95,14 +95,32 @@ def test_sarif_fail_on_and_skip(client, db):
     assert response["KB-Check-Exit-Code"] == "0"
 
 
-def test_malformed_yaml_is_reported_not_a_500(client, db):
+def test_input_of_which_nothing_can_be_checked_is_a_400_with_document_and_line(client, db):
     response = client.post(
         "/api/v1/check/", data="kind: [unclosed\n", content_type="application/yaml"
     )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_manifests"
+    assert "document 1, line" in error["message"]
+    assert error["details"]["errors"][0]["code"] == "yaml-syntax"
+    assert isinstance(error["details"]["errors"][0]["line"], int)
+
+
+def test_an_alias_bomb_is_refused_with_a_400(client, db):
+    bomb = "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nd: [*c, *c]\n"
+    response = client.post("/api/v1/check/", data=bomb, content_type="application/yaml")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_manifests"
+
+
+def test_a_malformed_document_is_reported_and_the_others_still_checked(client, db):
+    body = LATEST + "\n---\nkind: [unclosed\n"
+    response = client.post("/api/v1/check/", data=body, content_type="application/yaml")
     assert response.status_code == 200
-    body = response.json()
-    assert body["errors"][0]["code"] == "yaml-syntax"
-    assert isinstance(body["errors"][0]["line"], int)
+    report = response.json()
+    assert report["findings"]
+    assert report["errors"][0]["document"] == 1
     assert response["KB-Check-Exit-Code"] == "2"
 
 
