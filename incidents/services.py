@@ -52,23 +52,23 @@ def _apply_m2m(story: Story, m2m: Mapping[str, Any]) -> None:
         getattr(story, field).set(list(values))
 
 
-def _validate(story: Story, *, exclude: Iterable[str] = ()) -> None:
-    story.full_clean(exclude=list(exclude), validate_unique=True)
-
-
-@transaction.atomic
-def story_create(*, data: Mapping[str, Any], user: Any = None) -> Story:
-    story = Story()
-    m2m = _set_fields(story, data)
+def _save(story: Story, m2m: Mapping[str, Any], *, user: Any) -> Story:
+    """Validate, save (recorded in the history as `user`'s change) and index after commit."""
     if story.status == Status.PUBLISHED and story.published_at is None:
         story.published_at = timezone.now()
-    _validate(story)
+    story.full_clean(validate_unique=True)
     if user is not None:
         story._history_user = user
     story.save()
     _apply_m2m(story, m2m)
     search.index_stories_on_commit([story.pk])
     return story
+
+
+@transaction.atomic
+def story_create(*, data: Mapping[str, Any], user: Any = None) -> Story:
+    story = Story()
+    return _save(story, _set_fields(story, data), user=user)
 
 
 @transaction.atomic
@@ -85,15 +85,7 @@ def story_update(
         raise StaleStoryError(current, expected_version)
     m2m = _set_fields(story, data)
     story.version = current.version + 1
-    if story.status == Status.PUBLISHED and story.published_at is None:
-        story.published_at = timezone.now()
-    _validate(story)
-    if user is not None:
-        story._history_user = user
-    story.save()
-    _apply_m2m(story, m2m)
-    search.index_stories_on_commit([story.pk])
-    return story
+    return _save(story, m2m, user=user)
 
 
 def story_publish(*, story: Story, user: Any = None) -> Story:
