@@ -18,13 +18,13 @@ import math
 import re
 import threading
 from collections import Counter, OrderedDict
-from functools import lru_cache
 
 from whoosh.query import Or, Phrase
 
 from incidents.models import Status
 from incidents.search import whoosh_store as store
 from incidents.search.documents import (
+    FACET_KEYS,
     Hit,
     SearchResults,
     build_facets,
@@ -32,7 +32,7 @@ from incidents.search.documents import (
     plain_text,
 )
 from incidents.search.highlight import fragment
-from incidents.search.query import AliasGroup, ParsedQuery
+from incidents.search.query import STOPWORDS, ParsedQuery
 from incidents.search.spelling import Speller
 
 K1 = 1.2
@@ -40,45 +40,90 @@ B = 0.75
 TECH_WEIGHT = 2.5  # an alias group matched by technology tag scores like a strong head term
 COORD = 1.0  # final = bm25 * (1 + COORD * share of query groups matched)
 TERM_CACHE_SIZE = 4096
+CACHE_POSTINGS = 2_000_000  # bound on cached (doc, score) pairs per reader
 TEXT_FIELDS = tuple(store.FIELD_BOOSTS)
 
 _WORD_RE = re.compile(r"\w+(?:\.\w+)*")
 
 
-@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    tokens = [t.text for t in store.ANALYZER(word)]
-    return tokens[0] if tokens else ""
+    stems_ = store.analyse_text(word)
+    return stems_[0] if stems_ else ""
 
 
 def stems(words) -> list[str]:
-    out = []
+    out: list[str] = []
     for w in words:
-        out.extend(t.text for t in store.ANALYZER(w))
+        out.extend(store.analyse_text(w))
     return out
 
 
 def analyse(text: str):
     """(stem, start, end) for each word of `text`; same stems as the index, memoised."""
+    stem_word, stop = store.stem_word, STOPWORDS
     for m in _WORD_RE.finditer(text):
-        s = stem(m.group().lower())
-        if s:
-            yield s, m.start(), m.end()
+        word = m.group().lower()
+        if word not in stop:
+            yield stem_word(word), m.start(), m.end()
+
+
+# --- Document sets -------------------------------------------------------------------------------
+# A set of documents is a Python int with one *byte* per document (byte d is 1 when document d is
+# in the set). Union, intersection and difference are single big-int operations in C, counting is
+# int.bit_count(), and int.to_bytes() turns a set into a bytes object for O(1) membership tests.
+# Facet counts over any match set are then one AND + bit_count per facet value, whatever the size
+# of the match set.
+
+
+def _docset(docs, n: int) -> int:
+    flags = bytearray(n)
+    for d in docs:
+        flags[d] = 1
+    return int.from_bytes(flags, "little")
+
+
+def _members(docs: int, n: int) -> list[int]:
+    return [m.start() for m in _ONE.finditer(docs.to_bytes(n, "little"))]
+
+
+_ONE = re.compile(b"\x01")
+
+
+class _Term:
+    """One cached posting list: BM25F score per document, and the documents as a set."""
+
+    __slots__ = ("docs", "scores")
+
+    def __init__(self, scores: dict[int, float], docs: int) -> None:
+        self.scores = scores
+        self.docs = docs
+
+
+EMPTY = _Term({}, 0)
 
 
 class _View:
-    """Everything derived from one index reader: per-doc metadata, lengths, term score tables."""
+    """Everything derived from one index reader: per-doc metadata, lengths, facet sets, cached
+    per-term score tables."""
 
     def __init__(self, searcher) -> None:
         self.searcher = searcher
         reader = searcher.reader()
         self.reader = reader
         n = reader.doc_count_all()
+        self.n = n
         self.meta: list[tuple | None] = [None] * n
         self.pk: list[int] = [0] * n
+        self.seq: list[str] = [""] * n
+        self.has_seq = True  # False for an index built before the stem sequence existed
         for docnum, fields in reader.iter_docs():
             self.meta[docnum] = fields["meta"]
             self.pk[docnum] = int(fields["id"])
+            seq = fields.get("seq")
+            if seq is None:
+                self.has_seq = False
+            else:
+                self.seq[docnum] = seq
         self.alive = [d for d in range(n) if self.meta[d] is not None]
         self.count = len(self.alive)
         self.norm: dict[str, list[float]] = {}
@@ -88,9 +133,34 @@ class _View:
             avg = avg or 1.0
             # BM25F: each field's tf is divided by its length normalisation and weighted.
             self.norm[f] = [store.FIELD_BOOSTS[f] / (1 - B + B * ln / avg) for ln in lengths]
-        self.terms: OrderedDict[tuple, dict[int, float]] = OrderedDict()
+        self._build_sets()
+        self.terms: OrderedDict[tuple, _Term] = OrderedDict()
+        self.cached_postings = 0
         self.lock = threading.Lock()
         self._speller: Speller | None = None
+
+    def _build_sets(self) -> None:
+        """Document sets per filter/facet value, and the browse order (newest first)."""
+        members: dict[str, dict[str, list[int]]] = {key: {} for key in _META}
+        for d in self.alive:
+            m = self.meta[d]
+            for key, i in _META.items():
+                value = m[i]
+                if key in ("category", "technology"):
+                    for v in value:
+                        members[key].setdefault(v, []).append(d)
+                else:
+                    members[key].setdefault(_value_key(key, value), []).append(d)
+        n = self.n
+        self.sets = {
+            key: {v: _docset(docs, n) for v, docs in values.items()}
+            for key, values in members.items()
+        }
+        self.all_docs = _docset(self.alive, n)
+        meta, pk = self.meta, self.pk
+        self.browse_order = sorted(
+            self.alive, key=lambda d: (meta[d][5], meta[d][8], pk[d]), reverse=True
+        )
 
     # --- postings ------------------------------------------------------------------------------
 
@@ -106,15 +176,18 @@ class _View:
                         m._read_ids()
                     if m._weights is None:
                         m._read_weights()
-                    for d, w in zip(m._ids, m._weights, strict=False):
-                        yield d + base, w
+                    if base:
+                        for d, w in zip(m._ids, m._weights, strict=False):
+                            yield d + base, w
+                    else:
+                        yield from zip(m._ids, m._weights, strict=False)
                     m._next_block()
             else:
                 while m.is_active():
                     yield m.id() + base, m.weight()
                     m.next()
 
-    def _cached(self, key: tuple, build) -> dict[int, float]:
+    def _cached(self, key: tuple, build) -> _Term:
         with self.lock:
             hit = self.terms.get(key)
             if hit is not None:
@@ -122,52 +195,82 @@ class _View:
                 return hit
         value = build()
         with self.lock:
+            old = self.terms.get(key)
+            if old is not None:
+                self.cached_postings -= len(old.scores)
             self.terms[key] = value
-            while len(self.terms) > TERM_CACHE_SIZE:
-                self.terms.popitem(last=False)
+            self.cached_postings += len(value.scores)
+            while len(self.terms) > 1 and (
+                len(self.terms) > TERM_CACHE_SIZE or self.cached_postings > CACHE_POSTINGS
+            ):
+                _, dropped = self.terms.popitem(last=False)
+                self.cached_postings -= len(dropped.scores)
         return value
 
-    def term_scores(self, term: str) -> dict[int, float]:
+    def term(self, term: str) -> _Term:
         """BM25F score of one stemmed term for every live document containing it."""
 
-        def build() -> dict[int, float]:
+        def build() -> _Term:
             acc: dict[int, float] = {}
             meta = self.meta
+            get = acc.get
             for f in TEXT_FIELDS:
                 norm = self.norm[f]
                 for d, w in self._postings(f, term):
-                    if meta[d] is not None:
-                        acc[d] = acc.get(d, 0.0) + w * norm[d]
+                    acc[d] = get(d, 0.0) + w * norm[d]
+            for d in [d for d in acc if meta[d] is None]:
+                del acc[d]
             if not acc:
-                return acc
+                return EMPTY
             df = len(acc)
             idf = math.log(1 + (self.count - df + 0.5) / (df + 0.5))
-            return {d: idf * tf * (K1 + 1) / (tf + K1) for d, tf in acc.items()}
+            k1 = K1 + 1
+            scores = {d: idf * tf * k1 / (tf + K1) for d, tf in acc.items()}
+            return _Term(scores, _docset(scores, self.n))
 
         return self._cached(("t", term), build)
 
-    def tech_scores(self, slug: str) -> dict[int, float]:
-        def build() -> dict[int, float]:
+    def term_scores(self, term: str) -> dict[int, float]:
+        return self.term(term).scores
+
+    def tech(self, slug: str) -> _Term:
+        def build() -> _Term:
             docs = [d for d, _ in self._postings("tech", slug) if self.meta[d] is not None]
             if not docs:
-                return {}
+                return EMPTY
             idf = math.log(1 + (self.count - len(docs) + 0.5) / (len(docs) + 0.5))
-            return dict.fromkeys(docs, TECH_WEIGHT * idf)
+            return _Term(dict.fromkeys(docs, TECH_WEIGHT * idf), _docset(docs, self.n))
 
         return self._cached(("tech", slug), build)
 
-    def phrase_docs(self, words: tuple[str, ...]) -> set[int]:
+    def phrase(self, words: tuple[str, ...]) -> _Term:
+        """Documents containing the words as a phrase (scores: 1.0 each)."""
         ws = stems(words)
         if not ws:
-            return set()
+            return EMPTY
         if len(ws) == 1:
-            return set(self.term_scores(ws[0]))
+            return self.term(ws[0])
 
-        def build() -> dict[int, float]:
-            q = Or([Phrase(f, ws) for f in TEXT_FIELDS])
-            return dict.fromkeys(self.searcher.docs_for_query(q), 1.0)
+        def build() -> _Term:
+            # Only documents holding every word can hold the phrase.
+            candidates = self.all_docs
+            for w in ws:
+                candidates &= self.term(w).docs
+            if not candidates:
+                return EMPTY
+            if self.has_seq:
+                needle = " " + " ".join(ws) + " "
+                seq = self.seq
+                docs = [d for d in _members(candidates, self.n) if needle in seq[d]]
+            else:
+                q = Or([Phrase(f, ws) for f in TEXT_FIELDS])
+                docs = [d for d in self.searcher.docs_for_query(q) if self.meta[d] is not None]
+            return _Term(dict.fromkeys(docs, 1.0), _docset(docs, self.n))
 
-        return set(self._cached(("p", *ws), build))
+        return self._cached(("p", *ws), build)
+
+    def phrase_docs(self, words: tuple[str, ...]) -> set[int]:
+        return set(self.phrase(words).scores)
 
     def speller(self) -> Speller:
         if self._speller is None:
@@ -236,86 +339,94 @@ _META = {
 }
 
 
-def _predicate(filters: dict[str, list[str]], published_only: bool):
-    checks = []
+def _value_key(key: str, value) -> str:
+    if key == "has_rules":
+        return "true" if value else "false"
+    return str(value)
+
+
+def _allowed(view: _View, filters: dict[str, list[str]], published_only: bool) -> int:
+    """The set of documents passing the filters (values of one key OR-ed, keys AND-ed)."""
+    allowed = view.all_docs
     if published_only:
-        checks.append(lambda m: m[0] == Status.PUBLISHED)
+        allowed &= view.sets["status"].get(Status.PUBLISHED, 0)
     for key, values in filters.items():
-        i = _META[key]
-        if key in ("category", "technology"):
-            wanted = set(values)
-            checks.append(lambda m, i=i, w=wanted: not w.isdisjoint(m[i]))
+        sets = view.sets[key]
+        if key == "has_rules":
+            values = ["true" if v in ("true", "1", "yes") else "false" for v in values]
         elif key == "year":
-            years = {int(v) for v in values if v.isdigit()}
-            checks.append(lambda m, y=years: m[5] in y)
-        elif key == "has_rules":
-            flags = {v in ("true", "1", "yes") for v in values}
-            checks.append(lambda m, f=flags: m[7] in f)
-        else:
-            wanted = set(values)
-            checks.append(lambda m, i=i, w=wanted: m[i] in w)
-    return lambda m: m is not None and all(c(m) for c in checks)
+            values = [str(int(v)) for v in values if v.isdigit()]
+        any_of = 0
+        for v in values:
+            any_of |= sets.get(v, 0)
+        allowed &= any_of
+    return allowed
 
 
-def _facet_counts(view: _View, docs) -> dict[str, dict[str, int]]:
-    cats: Counter = Counter()
-    techs: Counter = Counter()
-    platforms: Counter = Counter()
-    years: Counter = Counter()
-    kinds: Counter = Counter()
-    meta = view.meta
-    for d in docs:
-        m = meta[d]
-        cats.update(m[2])
-        techs.update(m[3])
-        platforms[m[4]] += 1
-        years[str(m[5])] += 1
-        kinds[m[6]] += 1
-    return {
-        "category": cats,
-        "technology": techs,
-        "platform": platforms,
-        "year": years,
-        "source_kind": kinds,
-    }
+def _facet_counts(view: _View, docs: int) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for key in FACET_KEYS:
+        out = {}
+        if docs:
+            for value, members in view.sets[key].items():
+                c = (docs & members).bit_count()
+                if c:
+                    out[value] = c
+        counts[key] = out
+    return counts
 
 
 # --- Search ------------------------------------------------------------------------------------
 
 
+def _merge(terms: list[_Term], only: int | None = None) -> _Term:
+    """Sum of the terms' scores per document (restricted to the set `only`)."""
+    terms = [t for t in terms if t.docs]
+    if not terms:
+        return EMPTY
+    if len(terms) == 1 and only is None:
+        return terms[0]
+    docs = 0
+    for t in terms:
+        docs |= t.docs
+    if only is not None:
+        docs &= only
+        if not docs:
+            return EMPTY
+        member = docs.to_bytes((docs.bit_length() + 7) // 8, "little")
+        scores: dict[int, float] = {}
+        for t in terms:
+            get = scores.get
+            for d, v in t.scores.items():
+                if d < len(member) and member[d]:
+                    scores[d] = get(d, 0.0) + v
+        return _Term(scores, docs)
+    scores = dict(terms[0].scores)
+    for t in terms[1:]:
+        get = scores.get
+        for d, v in t.scores.items():
+            scores[d] = get(d, 0.0) + v
+    return _Term(scores, docs)
+
+
 def _groups(view: _View, parsed: ParsedQuery):
-    """(label, {doc: score}, wanted stems) per query group."""
+    """(label, _Term, wanted stems, required) per query group."""
     groups = []
     for word in parsed.terms:
         ws = stems([word])
-        scores: dict[int, float] = {}
-        for s in ws:
-            for d, v in view.term_scores(s).items():
-                scores[d] = scores.get(d, 0.0) + v
-        groups.append((word, scores, ws))
+        groups.append((word, _merge([view.term(s) for s in ws]), ws, False))
     for alias in parsed.aliases:
-        groups.append(_alias_group(view, alias))
+        ws = stems(alias.words)
+        text_docs = view.phrase(alias.words).docs if len(alias.words) > 1 else None
+        text = _merge([view.term(s) for s in ws], only=text_docs)
+        label = " ".join(alias.words) or alias.label
+        groups.append((label, _merge([view.tech(alias.technology), text]), ws, False))
     for phrase in parsed.phrases:
         ws = stems(phrase)
-        docs = view.phrase_docs(phrase)
-        scores = {}
-        for s in ws:
-            for d, v in view.term_scores(s).items():
-                if d in docs:
-                    scores[d] = scores.get(d, 0.0) + v
-        groups.append(('"' + " ".join(phrase) + '"', scores, ws))
+        docs = view.phrase(phrase).docs
+        term = _merge([view.term(s) for s in ws], only=docs)
+        groups.append(('"' + " ".join(phrase) + '"', term, ws, True))
     return groups
-
-
-def _alias_group(view: _View, alias: AliasGroup):
-    ws = stems(alias.words)
-    scores = dict(view.tech_scores(alias.technology))
-    text_docs = view.phrase_docs(alias.words) if len(alias.words) > 1 else None
-    for s in ws:
-        for d, v in view.term_scores(s).items():
-            if text_docs is None or d in text_docs:
-                scores[d] = scores.get(d, 0.0) + v
-    return (" ".join(alias.words) or alias.label, scores, ws)
 
 
 def search(
@@ -329,56 +440,71 @@ def search(
 
 
 def _search(view, parsed, page, per_page, highlight, published_only) -> SearchResults:
-    allowed = _predicate(parsed.filters, published_only)
-    meta = view.meta
-    excluded: set[int] = set()
+    candidates = _allowed(view, parsed.filters, published_only)
     for words in parsed.excluded:
-        excluded |= view.phrase_docs(words)
+        candidates &= ~view.phrase(words).docs
     groups = []
+    want = page * per_page
     if parsed.is_empty:
-        docs = [d for d in view.alive if allowed(meta[d]) and d not in excluded]
-        docs.sort(key=lambda d: (meta[d][5], meta[d][8], view.pk[d]), reverse=True)
-        ranked = [(0.0, d) for d in docs[(page - 1) * per_page : page * per_page]]
-        total = len(docs)
+        total = candidates.bit_count()
+        member = candidates.to_bytes(view.n, "little")
+        ranked = []
+        if total:
+            for d in view.browse_order:
+                if member[d]:
+                    ranked.append((0.0, d))
+                    if len(ranked) >= want:
+                        break
+        ranked = ranked[(page - 1) * per_page :]
     else:
         groups = _groups(view, parsed)
-        scores: dict[int, float] = {}
-        matched: Counter = Counter()
-        for _, g, _ in groups:
-            for d, v in g.items():
-                scores[d] = scores.get(d, 0.0) + v
-                matched[d] += 1
-        required = [set(g) for label, g, _ in groups if label.startswith('"')]
-        docs = [
-            d
-            for d in scores
-            if allowed(meta[d])
-            and d not in excluded
-            and all(d in r for r in required)
-            and scores[d] > 0
-        ]
-        total = len(docs)
-        n = len(groups)
-        ranked = heapq.nlargest(
-            page * per_page,
-            ((scores[d] * (1 + COORD * matched[d] / n), d) for d in docs),
-            key=lambda x: (x[0], -view.pk[x[1]]),
-        )[(page - 1) * per_page :]
-    facets = build_facets(_facet_counts(view, docs))
+        matched_any = 0
+        for _, g, _, required in groups:
+            if required:
+                candidates &= g.docs
+            matched_any |= g.docs
+        candidates &= matched_any
+        total = candidates.bit_count()
+        member = candidates.to_bytes(view.n, "little")
+        ranked = _top(view, [g for _, g, _, _ in groups], member, want) if total else []
+        ranked = ranked[(page - 1) * per_page :]
+    facets = build_facets(_facet_counts(view, candidates))
     suggestion = _suggest(view, parsed)
     stories = load_hits_stories([view.pk[d] for _, d in ranked], published_only=published_only)
-    wanted = {s for _, _, ws in groups for s in ws}
+    wanted = {s for _, _, ws, _ in groups for s in ws}
     hits = []
     for score, d in ranked:
         story = stories.get(view.pk[d])
         if story is None:  # deleted or unpublished since the index was read
             continue
-        terms = [label for label, g, _ in groups if d in g]
+        terms = [label for label, g, _, _ in groups if d in g.scores]
         hit = Hit(story=story, score=round(score, 4), matched_terms=terms)
         if highlight and wanted:
             hit.highlights = highlights(story, wanted)
         hits.append(hit)
     return SearchResults(hits, total, page, per_page, facets, suggestion, parsed.text)
+
+
+def _top(view: _View, groups: list[_Term], member: bytes, want: int) -> list[tuple[float, int]]:
+    """The `want` best (score, doc) among `member` documents: the sum of the group scores times
+    the coordination bonus (1 + COORD * share of groups matched); ties by newest story id."""
+    n = len(groups)
+    pk = view.pk
+    if n == 1:
+        factor = 1 + COORD
+        items = ((v * factor, d) for d, v in groups[0].scores.items() if member[d])
+    else:
+        scores: dict[int, float] = {}
+        matched: dict[int, int] = {}
+        for g in groups:
+            sget, mget = scores.get, matched.get
+            for d, v in g.scores.items():
+                if member[d]:
+                    scores[d] = sget(d, 0.0) + v
+                    matched[d] = mget(d, 0) + 1
+        share = COORD / n
+        items = ((v * (1 + share * matched[d]), d) for d, v in scores.items())
+    return heapq.nlargest(want, items, key=lambda x: (x[0], -pk[x[1]]))
 
 
 def highlights(story, wanted: set[str]) -> dict[str, str]:

@@ -65,33 +65,49 @@ def stem_word(word: str) -> str:
     return s
 
 
-def analyse_text(text: str) -> list[str]:
-    """Stems of `text` in order, stop words removed: what ANALYZER indexes."""
+def _analyse(text: str) -> tuple[int, list[str]]:
+    """(position of the first kept token, stems in order): what ANALYZER indexes. Positions
+    follow StopFilter(renumber=True): the first kept token keeps its index, later ones follow
+    it consecutively."""
     stems = _stems
-    out = []
-    for token in _TOKEN_RE.findall(text):
-        word = token.lower()
-        if word in STOPWORDS:
-            continue
-        s = stems.get(word)
-        out.append(s if s is not None else stem_word(word))
-    return out
-
-
-def _index_positions(text: str) -> dict[str, list[int]]:
-    """stem -> positions, numbered like StopFilter(renumber=True): the first kept token keeps
-    its position, later ones follow it consecutively."""
-    poses: dict[str, list[int]] = {}
-    stems = _stems
-    pos = -1
+    out: list[str] = []
+    first = -1
     for i, token in enumerate(_TOKEN_RE.findall(text)):
         word = token.lower()
         if word in STOPWORDS:
             continue
-        pos = i if pos < 0 else pos + 1
+        if first < 0:
+            first = i
         s = stems.get(word)
-        if s is None:
-            s = stem_word(word)
+        out.append(s if s is not None else stem_word(word))
+    return max(first, 0), out
+
+
+def analyse_text(text: str) -> list[str]:
+    """Stems of `text` in order, stop words removed."""
+    return _analyse(text)[1]
+
+
+class Analysed(str):
+    """A field value that carries its analysis, so a document's text is analysed once for both
+    its postings and its stem sequence."""
+
+    __slots__ = ("first", "stems")
+
+    def __new__(cls, text: str) -> Analysed:
+        self = super().__new__(cls, text)
+        self.first, self.stems = _analyse(text)
+        return self
+
+
+def _index_positions(value: str) -> dict[str, list[int]]:
+    """stem -> positions."""
+    if isinstance(value, Analysed):
+        first, stems = value.first, value.stems
+    else:
+        first, stems = _analyse(value)
+    poses: dict[str, list[int]] = {}
+    for pos, s in enumerate(stems, first):
         bucket = poses.get(s)
         if bucket is None:
             poses[s] = [pos]
@@ -128,7 +144,19 @@ SCHEMA = fields.Schema(
     # the column file once per posting (a third of the build time in profiles).
     tech=fields.KEYWORD(scorable=True),
     spell=fields.KEYWORD(lowercase=True, scorable=True),
+    # The stems of head, symptom and body in order, " | " between fields: phrase matching is a
+    # substring test on this (see whoosh_backend._View.phrase), much cheaper than decoding
+    # positions for every document that holds all the words.
+    seq=fields.STORED,
 )
+
+SEQ_FIELD_SEPARATOR = " | "  # "|" is never part of a token, so no phrase spans two fields
+
+
+def stem_sequence(*texts: str) -> str:
+    """ " a b | c d | e " for the texts' stems: a phrase is in it iff " w1 w2 " is."""
+    parts = [" ".join(t.stems if isinstance(t, Analysed) else analyse_text(t)) for t in texts]
+    return " " + SEQ_FIELD_SEPARATOR.join(parts) + " "
 
 
 def _build_codec() -> W3Codec:
@@ -197,6 +225,7 @@ def doc_fields(doc: StoryDoc) -> dict:
     # Did-you-mean vocabulary: title, technologies, symptom and summary words (not the long tail
     # of the body, which would double the postings for little gain).
     vocabulary = " ".join(sorted(set(words(doc.head + " " + doc.symptom))))
+    head, symptom, body = Analysed(doc.head), Analysed(doc.symptom), Analysed(doc.body)
     return {
         "id": str(doc.pk),
         "version": doc.version,
@@ -212,9 +241,10 @@ def doc_fields(doc: StoryDoc) -> dict:
             doc.has_rules,
             doc.sort_date,
         ),
-        "head": doc.head,
-        "symptom": doc.symptom,
-        "body": doc.body,
+        "head": head,
+        "symptom": symptom,
+        "body": body,
+        "seq": stem_sequence(head, symptom, body),
         "tech": " ".join(doc.technologies),
         "spell": vocabulary,
     }
