@@ -148,10 +148,40 @@ def story_doc(story: Story) -> StoryDoc:
 
 
 def load_hits_stories(ids: list[int], *, published_only: bool) -> dict[int, Story]:
-    qs = Story.objects.filter(pk__in=ids).prefetch_related("categories", "technologies")
+    """The page's stories with categories and technologies prefetched.
+
+    Three flat queries (stories, then each M2M's rows joined to the vocabulary as plain values)
+    and the prefetch caches filled directly: Django's prefetch machinery costs about twice as
+    much for a page of hits, and this runs on every search."""
+    if not ids:
+        return {}
+    qs = Story.objects.filter(pk__in=ids)
     if published_only:
         qs = qs.filter(status=Status.PUBLISHED)
-    return {s.pk: s for s in qs}
+    stories = {s.pk: s for s in qs}
+    if not stories:
+        return stories
+    for rel in ("categories", "technologies"):
+        field = Story._meta.get_field(rel)
+        model = field.related_model
+        names = [f.attname for f in model._meta.concrete_fields]
+        target = field.m2m_reverse_field_name()
+        rows = field.remote_field.through.objects.filter(story_id__in=list(stories)).values_list(
+            "story_id", *(f"{target}__{n}" for n in names)
+        )
+        related: dict[int, list] = {pk: [] for pk in stories}
+        for row in rows:
+            related[row[0]].append(model.from_db(qs.db, names, row[1:]))
+        order = [o for o in model._meta.ordering if isinstance(o, str) and not o.startswith("-")]
+        for pk, story in stories.items():
+            objs = related[pk]
+            objs.sort(key=lambda o, order=order: (*(getattr(o, f) for f in order), o.pk))
+            manager_qs = getattr(story, rel).all()
+            manager_qs._result_cache = objs
+            manager_qs._prefetch_done = True
+            story._prefetched_objects_cache = getattr(story, "_prefetched_objects_cache", {})
+            story._prefetched_objects_cache[field.name] = manager_qs
+    return stories
 
 
 _LABELS_TTL = 30.0
