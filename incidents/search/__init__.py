@@ -136,10 +136,11 @@ def match_text(text: str, limit: int = 5) -> list[tuple]:
 
 def clear_caches() -> None:
     """Forget per-process vocabulary caches (technology aliases, facet labels)."""
-    from incidents.search import documents, query
+    from incidents.search import documents, postgres_backend, query
 
     query.clear_alias_cache()
     documents._labels_cache.clear()
+    postgres_backend.clear_caches()
 
 
 def _apply(ids: list[int]) -> None:

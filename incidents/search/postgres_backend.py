@@ -21,6 +21,7 @@ sum(idf(group) * ts_rank(weights, vector, group)) * (1 + share of groups matched
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from html import escape
 
@@ -42,6 +43,7 @@ from incidents.search.spelling import distance
 
 DOCS = "kb_search_document"
 WORDS = "kb_search_word"
+LEXEMES = "kb_search_lexeme"
 WEIGHTS = "{0.1, 0.33, 0.6, 1.0}"  # D, C (body), B (symptom), A (head)
 TECH_WEIGHT = 0.5  # ts_rank units an alias group scores when the story is tagged
 COORD = 1.0
@@ -60,7 +62,13 @@ CREATE TABLE IF NOT EXISTS {DOCS} (
 CREATE INDEX IF NOT EXISTS {DOCS}_vector ON {DOCS} USING gin (vector);
 CREATE TABLE IF NOT EXISTS {WORDS} (word text PRIMARY KEY, ndoc integer NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS {WORDS}_trgm ON {WORDS} USING gin (word gin_trgm_ops);
+CREATE TABLE IF NOT EXISTS {LEXEMES} (lexeme text PRIMARY KEY, ndoc integer NOT NULL);
+ALTER TABLE {DOCS} ALTER COLUMN vector SET STORAGE MAIN;
 """
+# Storage MAIN keeps a story's tsvector (2-4 kB) inline in the row instead of in the TOAST table:
+# ranking reads every matching row's vector, and fetching it from TOAST doubled that cost.
+# kb_search_lexeme holds each lexeme's document frequency (for IDF) so a search looks it up
+# instead of counting matches over the whole table.
 
 VECTOR_SQL = (
     "setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('english', %s), 'B')"
@@ -74,8 +82,14 @@ def _exists() -> bool:
         return bool(cur.fetchone()[0])
 
 
+def _lexemes_exist() -> bool:
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", [LEXEMES])
+        return bool(cur.fetchone()[0])
+
+
 def ensure_schema() -> None:
-    if _exists():
+    if _exists() and _lexemes_exist():
         return
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [DOCS])
@@ -135,10 +149,26 @@ def index_ids(ids) -> None:
     ensure_schema()
     with transaction.atomic(), connection.cursor() as cur:
         docs = [story_doc(s) for s in stories_for_indexing(ids)]
+        # Document frequencies follow the rows: subtract the old vectors' lexemes, add the new
+        # ones (a row the version guard kept unchanged nets to zero). One writer at a time, so
+        # concurrent writers never deadlock on lexeme rows.
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LEXEMES])
+        _count_lexemes(cur, ids, -1)
         _upsert(cur, docs)
         gone = sorted(set(ids) - {d.pk for d in docs})
         if gone:
             cur.execute(f"DELETE FROM {DOCS} WHERE story_id = ANY(%s)", [gone])
+        _count_lexemes(cur, ids, +1)
+    _DF_CACHE.clear()
+
+
+def _count_lexemes(cur, ids: list[int], sign: int) -> None:
+    cur.execute(
+        f"INSERT INTO {LEXEMES} (lexeme, ndoc) SELECT w, %s * count(*) FROM {DOCS}, "
+        "unnest(tsvector_to_array(vector)) AS w WHERE story_id = ANY(%s) GROUP BY w ORDER BY w "
+        f"ON CONFLICT (lexeme) DO UPDATE SET ndoc = {LEXEMES}.ndoc + EXCLUDED.ndoc",
+        [sign, ids],
+    )
 
 
 def rebuild(*, progress=None, batch_size: int = 500) -> int:
@@ -147,8 +177,10 @@ def rebuild(*, progress=None, batch_size: int = 500) -> int:
     count = 0
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"LOCK TABLE {DOCS} IN SHARE ROW EXCLUSIVE MODE")
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LEXEMES])
         cur.execute(f"DELETE FROM {DOCS}")
         cur.execute(f"DELETE FROM {WORDS}")
+        cur.execute(f"DELETE FROM {LEXEMES}")
         batch: list[StoryDoc] = []
         for story in stories_for_indexing().order_by("pk").iterator(chunk_size=batch_size):
             batch.append(story_doc(story))
@@ -160,8 +192,14 @@ def rebuild(*, progress=None, batch_size: int = 500) -> int:
                     progress(count)
         _upsert(cur, batch)
         count += len(batch)
+        cur.execute(
+            f"INSERT INTO {LEXEMES} (lexeme, ndoc) "
+            f"SELECT word, ndoc FROM ts_stat('SELECT vector FROM {DOCS}')"
+        )
+    _DF_CACHE.clear()
     with connection.cursor() as cur:
         cur.execute(f"ANALYZE {DOCS}")
+        cur.execute(f"ANALYZE {LEXEMES}")
     return count
 
 
@@ -238,20 +276,50 @@ def _filters_sql(parsed: ParsedQuery, published_only: bool) -> tuple[list[str], 
     return where, params
 
 
-def _idfs(cur, groups, q_sql: str, q_params: list) -> list[float]:
+_DF_TTL = 30.0
+_DF_CACHE: dict[tuple, tuple[float, int]] = {}
+
+
+def clear_caches() -> None:
+    _DF_CACHE.clear()
+
+
+def _idfs(cur, groups, text_groups) -> list[float]:
+    """IDF per group from the lexeme table: a group's document frequency is the smallest of its
+    lexemes' (exact for one word, an upper bound for several), or at least the number of stories
+    tagged with its technology. Cached briefly per process; this process's writes clear it."""
     if not groups:
         return []
-    parts, params = [], []
-    for _, sql, _, tech, _ in groups:
-        cond = f"d.vector @@ {sql}"
-        if tech:
-            cond += " OR d.techs @> ARRAY[%s]::text[]"
-            params.append(tech)
-        parts.append(f"count(*) FILTER (WHERE {cond})")
-    cur.execute(f"{q_sql} SELECT count(*), {', '.join(parts)} FROM q, {DOCS} d", q_params + params)
-    row = cur.fetchone()
-    n = row[0] or 1
-    return [math.log(1 + (n - df + 0.5) / (df + 0.5)) for df in row[1:]]
+    now = time.monotonic()
+    keys = [("n",)] + [(sql, tuple(p), tech) for _, sql, p, tech, _ in text_groups]
+    missing = [k for k in keys if now - _DF_CACHE.get(k, (-1e9, 0))[0] > _DF_TTL]
+    if missing:
+        parts, params = [], []
+        for key in missing:
+            if key == ("n",):
+                parts.append(f"(SELECT count(*) FROM {DOCS})")
+                continue
+            _, p, tech = key
+            part = (
+                f"(SELECT coalesce(min(l.ndoc), 0) FROM {LEXEMES} l WHERE l.lexeme = ANY("
+                f"tsvector_to_array(to_tsvector('english', %s))))"
+            )
+            params.append(" ".join(p))
+            if tech:
+                part = f"GREATEST({part}, (SELECT count(*) FROM {DOCS} WHERE techs @> ARRAY[%s]))"
+                params.append(tech)
+            parts.append(part)
+        cur.execute(f"SELECT {', '.join(parts)}", params)
+        for key, value in zip(missing, cur.fetchone(), strict=True):
+            _DF_CACHE[key] = (now, int(value or 0))
+        if len(_DF_CACHE) > 50_000:
+            _DF_CACHE.clear()
+    n = max(1, _DF_CACHE.get(("n",), (0, 1))[1])
+    out = []
+    for key in keys[1:]:
+        df = _DF_CACHE.get(key, (0, 0))[1]
+        out.append(math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else math.log(1 + n / 0.5))
+    return out
 
 
 def search(
@@ -279,18 +347,26 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
     where, params = _filters_sql(parsed, published_only)
     for j in range(len(parsed.excluded)):
         where.append(f"NOT (d.vector @@ q.x{j})")
-    select_params: list = []
+    # Each row's vector is tested once per group (t<i>) and ranked only for the groups it
+    # matches; the score and the matched-groups array are computed from those columns.
+    inner_cols: list[str] = []
+    inner_params: list = []
     if groups:
-        idfs = _idfs(cur, groups, q_sql, q_params)
-        score_terms, match_terms, any_terms = [], [], []
-        for (_, sql, p, tech, required), idf in zip(groups, idfs, strict=True):
+        idfs = _idfs(cur, groups, text_groups)
+        score_terms, flags, any_terms = [], [], []
+        for i, ((_, sql, p, tech, required), idf) in enumerate(zip(groups, idfs, strict=True)):
+            inner_cols.append(f"d.vector @@ {sql} AS t{i}")
+            rank = f"CASE WHEN t{i} THEN ts_rank('{WEIGHTS}', vector, {sql}, 1) ELSE 0 END"
+            flag = f"t{i}"
+            if tech:
+                inner_cols.append(f"d.techs @> ARRAY[%s]::text[] AS g{i}")
+                inner_params.append(tech)
+                rank += f" + CASE WHEN g{i} THEN {TECH_WEIGHT} ELSE 0 END"
+                flag = f"(t{i} OR g{i})"
+            score_terms.append(f"{idf:.6f} * ({rank})")
+            flags.append(flag)
             matched = f"(d.vector @@ {sql}" + (" OR d.techs @> ARRAY[%s]::text[])" if tech else ")")
             mparams = [*p, *([tech] if tech else [])]
-            rank = f"ts_rank('{WEIGHTS}', d.vector, {sql}, 1)"
-            if tech:
-                rank += f" + CASE WHEN d.techs @> ARRAY[%s]::text[] THEN {TECH_WEIGHT} ELSE 0 END"
-            score_terms.append((f"{idf:.6f} * ({rank})", [*p, *([tech] if tech else [])]))
-            match_terms.append((matched, mparams))
             if required:
                 where.append(f"d.vector @@ {sql}")
                 params.extend(p)
@@ -301,19 +377,11 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
             for _, p in any_terms:
                 params.extend(p)
         n = len(groups)
-        matches_sql = "ARRAY[" + ", ".join(t for t, _ in match_terms) + "]"
-        count_sql = " + ".join(f"({t})::int" for t, _ in match_terms)
-        score_sql = " + ".join(t for t, _ in score_terms)
+        count_sql = " + ".join(f"({f})::int" for f in flags)
         select = (
-            f"({score_sql}) * (1 + {COORD} * ({count_sql}) / {n}.0) AS score, "
-            f"{matches_sql} AS matched"
+            f"({' + '.join(score_terms)}) * (1 + {COORD} * ({count_sql}) / {n}.0) AS score, "
+            f"ARRAY[{', '.join(flags)}] AS matched"
         )
-        for _, p in score_terms:
-            select_params.extend(p)
-        for _, p in match_terms:
-            select_params.extend(p)
-        for _, p in match_terms:
-            select_params.extend(p)
         order = "score DESC, story_id DESC"
     else:
         select = "0.0 AS score, ARRAY[]::boolean[] AS matched"
@@ -321,11 +389,17 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
     where_sql = " AND ".join(where) or "TRUE"
     cats = Story.categories.through._meta.db_table
     techs = Story.technologies.through._meta.db_table
+    extra = "".join(", " + c for c in inner_cols)
     sql = f"""
         {q_sql}, m AS MATERIALIZED (
-            SELECT s.id AS story_id, s.year, s.platform, s.source_kind, s.date, {select}
-            FROM q CROSS JOIN {Story._meta.db_table} s JOIN {DOCS} d ON d.story_id = s.id
-            WHERE {where_sql}
+            SELECT story_id, year, platform, source_kind, date, {select}
+            FROM q, (
+                SELECT s.id AS story_id, s.year, s.platform, s.source_kind, s.date,
+                       d.vector{extra}
+                FROM q CROSS JOIN {Story._meta.db_table} s JOIN {DOCS} d ON d.story_id = s.id
+                WHERE {where_sql}
+                OFFSET 0
+            ) x
         ),
         pg AS (
             SELECT story_id, score, matched,
@@ -345,7 +419,7 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
         UNION ALL SELECT 'source_kind', source_kind, count(*), NULL, NULL FROM m
             GROUP BY source_kind
     """
-    cur.execute(sql, [*q_params, *select_params, *params, per_page, (page - 1) * per_page])
+    cur.execute(sql, [*q_params, *inner_params, *params, per_page, (page - 1) * per_page])
     ranked: list[tuple[int, int, float, list[bool]]] = []
     total = 0
     counts: dict[str, dict[str, int]] = defaultdict(dict)
