@@ -388,14 +388,13 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
         order = "year DESC, date DESC NULLS LAST, story_id DESC"
     where_sql = " AND ".join(where) or "TRUE"
     cats = Story.categories.through._meta.db_table
-    techs = Story.technologies.through._meta.db_table
     extra = "".join(", " + c for c in inner_cols)
     sql = f"""
         {q_sql}, m AS MATERIALIZED (
-            SELECT story_id, year, platform, source_kind, date, {select}
+            SELECT story_id, year, platform, source_kind, date, techs, {select}
             FROM q, (
                 SELECT s.id AS story_id, s.year, s.platform, s.source_kind, s.date,
-                       d.vector{extra}
+                       d.techs, d.vector{extra}
                 FROM q CROSS JOIN {Story._meta.db_table} s JOIN {DOCS} d ON d.story_id = s.id
                 WHERE {where_sql}
                 OFFSET 0
@@ -411,9 +410,8 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
         UNION ALL SELECT 'category', c.slug, count(*), NULL, NULL FROM m
             JOIN {cats} x ON x.story_id = m.story_id
             JOIN {Category._meta.db_table} c ON c.id = x.category_id GROUP BY c.slug
-        UNION ALL SELECT 'technology', t.slug, count(*), NULL, NULL FROM m
-            JOIN {techs} x ON x.story_id = m.story_id
-            JOIN {Technology._meta.db_table} t ON t.id = x.technology_id GROUP BY t.slug
+        UNION ALL SELECT 'technology', t, count(*), NULL, NULL FROM m, unnest(m.techs) AS t
+            GROUP BY t
         UNION ALL SELECT 'platform', platform, count(*), NULL, NULL FROM m GROUP BY platform
         UNION ALL SELECT 'year', year::text, count(*), NULL, NULL FROM m GROUP BY year
         UNION ALL SELECT 'source_kind', source_kind, count(*), NULL, NULL FROM m
