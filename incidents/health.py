@@ -61,11 +61,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
         except Exception as exc:  # any failure means "not ready", never a 500
             healthy = False
             results[name] = {"status": "fail"}
+            # A broken database connection does not stick to this thread: Django closes
+            # unusable connections when the request finishes (close_old_connections).
             logger.warning("readiness check %s failed: %s", name, exc.__class__.__name__)
-            if name == "database":
-                # A broken connection must not stick to this thread: drop it so the next
-                # request (or probe) opens a fresh one.
-                connection.close_if_unusable_or_obsolete()
         else:
             results[name] = {"status": "ok"}
         results[name]["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
