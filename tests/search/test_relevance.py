@@ -92,6 +92,11 @@ CASES: list[tuple[str, tuple[str, ...]]] = [
      ("reddit-pi-day-outage",)),
     ("automatic os update restarted the network stack on every node in all regions",
      ("datadog-multi-region-outage-2023",)),
+    # The examples from the issue, typed the way a chat bot passes them on.
+    ("pods pending no free ip addresses", ("loveholidays-gke-ip-exhaustion",)),
+    ("502 during rolling deploy", ("ravelin-ingress-endpoint-502",)),
+    ("coredns OOMKilled", ("zalando-dns-outage-2019",)),
+    ("dns lookups fail from alpine containers, ndots", ("toyota-connected-dns-storm",)),
 ]  # fmt: skip
 
 THRESHOLD = 0.9
