@@ -14,6 +14,7 @@ before each query when the generation pointer or the index's TOC moved.
 from __future__ import annotations
 
 import heapq
+import logging
 import math
 import re
 import threading
@@ -42,6 +43,8 @@ COORD = 1.0  # final = bm25 * (1 + COORD * share of query groups matched)
 TERM_CACHE_SIZE = 4096
 CACHE_POSTINGS = 2_000_000  # bound on cached (doc, score) pairs per reader
 TEXT_FIELDS = tuple(store.FIELD_BOOSTS)
+
+log = logging.getLogger(__name__)
 
 _WORD_RE = re.compile(r"\w+(?:\.\w+)*")
 
@@ -292,27 +295,36 @@ class _State:
         self.view: _View | None = None
 
     def get(self) -> _View | None:
-        """The current view, refreshed if another process (or we) committed or swapped."""
+        """The current view, refreshed if another process (or we) committed or swapped.
+
+        If the refresh still fails after the store's retries (files replaced by other processes'
+        commits faster than we can open them), the previous view is served and the failure
+        logged: a search is never turned into an error by concurrent indexing."""
         base = store.root()
         name = store.current_generation(base)
         if name is None:
             return None
         key = (str(base), name)
-        if key != self.key or self.view is None:
-            ix = store.open_generation(name, base)
-            old = self.view
-            self.ix, self.key = ix, key
-            self.view = _View(ix.searcher())
-            if old is not None:
-                old.searcher.close()
-            return self.view
-        searcher = self.view.searcher
-        if not searcher.up_to_date():
-            # A fresh reader, not searcher.refresh(): refresh() reuses segment readers and
-            # Whoosh then misses deletions made to a reused segment (an updated story would
-            # appear twice, once with its old text).
-            self.view = _View(self.ix.searcher())
-            searcher.close()
+        try:
+            if key != self.key or self.view is None:
+                ix = store.open_generation(name, base)
+                view = _View(store.open_searcher(ix))
+                old = self.view
+                self.ix, self.key, self.view = ix, key, view
+                if old is not None:
+                    old.searcher.close()
+                return view
+            searcher = self.view.searcher
+            if not searcher.up_to_date():
+                # A fresh reader, not searcher.refresh(): refresh() reuses segment readers and
+                # Whoosh then misses deletions made to a reused segment (an updated story would
+                # appear twice, once with its old text).
+                self.view = _View(store.open_searcher(self.ix))
+                searcher.close()
+        except store.TRANSIENT_OPEN_ERRORS:
+            if self.view is None or self.key is None or self.key[0] != key[0]:
+                raise
+            log.warning("search index: refresh failed, serving the previous view", exc_info=True)
         return self.view
 
     def reset(self) -> None:

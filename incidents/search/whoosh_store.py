@@ -11,6 +11,12 @@ CURRENT untouched. Incremental writers take the live generation's Whoosh write l
 jittered backoff on LockError (see docs/search.md for why not an outbox), and re-read the stories
 from the database *after* taking the lock, so the last writer always writes the latest committed
 state: no update is lost whichever process wins the race.
+
+Every Whoosh commit writes a new `_MAIN_<n>.toc` and deletes the previous one and any segment the
+merge replaced. Opening a generation (list the directory, pick the highest TOC, read it, open its
+segments) therefore races with other processes' commits: writers take the lock *before* reading
+the TOC, and readers retry the whole open with jittered backoff (`_retry`), each attempt listing
+the directory afresh, so they read the TOC that replaced the one that vanished.
 """
 
 from __future__ import annotations
@@ -20,16 +26,18 @@ import os
 import random
 import re
 import shutil
+import stat
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
 from whoosh import fields
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import FileIndex, LockError
+from whoosh.index import EmptyIndexError, FileIndex, LockError
 from whoosh.lang.porter import stem as porter_stem
 
 from incidents.search.documents import StoryDoc, stories_for_indexing, story_doc
@@ -42,6 +50,13 @@ FIELD_BOOSTS = {"head": 3.0, "symptom": 1.8, "body": 1.0}
 WRITE_TIMEOUT = 60.0  # seconds a writer keeps retrying before giving up (logged; --check repairs)
 KEEP_OLD_SECONDS = 600  # old generations are removed by later rebuilds after this long
 LIMIT_MB = 512  # rebuild posting pool held in memory before sorted runs spill to disk
+OPEN_TIMEOUT = 10.0  # seconds an open keeps retrying while other processes' commits replace files
+WRITE_LOCK = "MAIN_WRITELOCK"  # the file FileIndex.lock("WRITELOCK") locks (index name "MAIN")
+# A file named by the TOC we just listed was replaced by a concurrent commit (or, for
+# EmptyIndexError, no TOC was visible at all): transient, a fresh attempt reads the new TOC.
+TRANSIENT_OPEN_ERRORS = (FileNotFoundError, EmptyIndexError)
+
+T = TypeVar("T")
 
 ANALYZER = StemmingAnalyzer(stoplist=STOPWORDS, minsize=1, cachesize=100_000)
 
@@ -180,11 +195,62 @@ def current_generation(base: Path | None = None) -> str | None:
     return name or None
 
 
-def open_generation(name: str, base: Path | None = None) -> FileIndex:
+class GenerationMissing(FileNotFoundError):
+    """The generation directory itself is gone (an old one removed after a rebuild): not
+    transient, so never retried."""
+
+
+def _pause(delay: float, cap: float = 0.25) -> float:
+    """Sleep a jittered `delay`; return the next (doubled, capped) delay."""
+    time.sleep(delay * (0.5 + random.random()))
+    return min(delay * 2, cap)
+
+
+def _retry(attempt: Callable[[], T], what: str, *, timeout: float = OPEN_TIMEOUT) -> T:
+    """attempt(), retried with jittered backoff while it fails with a transient open error.
+
+    Each attempt must start from scratch (list the directory, read the newest TOC, open its
+    segments): the error means a concurrent commit replaced what the previous attempt listed."""
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    tries = 1
+    while True:
+        try:
+            return attempt()
+        except GenerationMissing:
+            raise
+        except TRANSIENT_OPEN_ERRORS as exc:
+            if time.monotonic() > deadline:
+                log.warning("search index: %s still failing after %d tries: %s", what, tries, exc)
+                raise
+            log.debug("search index: %s raced a concurrent commit (%s); retrying", what, exc)
+        delay = _pause(delay)
+        tries += 1
+
+
+def _storage(name: str, base: Path | None = None) -> FileStorage:
     # No mmap: old generations and merged segments are deleted while other processes may still
     # read them; plain file handles keep working on POSIX and never pin address space.
-    storage = FileStorage(str((base or root()) / name), supports_mmap=False)
-    return storage.open_index(schema=SCHEMA)
+    return FileStorage(str((base or root()) / name), supports_mmap=False)
+
+
+def open_generation(name: str, base: Path | None = None) -> FileIndex:
+    """Open generation `name`, retrying while concurrent commits replace its newest TOC."""
+    path = (base or root()) / name
+
+    def attempt() -> FileIndex:
+        if not path.is_dir():
+            raise GenerationMissing(f"search index generation {path} does not exist")
+        return _storage(name, base).open_index(schema=SCHEMA)
+
+    return _retry(attempt, f"opening {name}")
+
+
+def open_searcher(ix: FileIndex):
+    """A searcher over the newest TOC of `ix`; retried if a commit deletes a segment between
+    reading the TOC and opening the segment files. Once open, the segment file handles stay
+    readable even when a later commit deletes the files (POSIX, no mmap)."""
+    return _retry(ix.searcher, "opening a searcher")
 
 
 def _new_generation(base: Path) -> tuple[str, FileIndex]:
@@ -251,34 +317,40 @@ def doc_fields(doc: StoryDoc) -> dict:
 
 
 def _with_writer(apply: Callable, *, timeout: float = WRITE_TIMEOUT) -> None:
-    """Run apply(writer) on the live generation under its lock; retry on LockError."""
+    """Run apply(writer) on the live generation under its lock; retry on contention.
+
+    The lock is taken *before* the index is opened: Whoosh's own writer opens the index (reading
+    the newest TOC) and only then locks, so the TOC it read could be deleted by the commit of the
+    writer holding the lock. Under the lock no other commit can replace the TOC we read."""
     deadline = time.monotonic() + timeout
     delay = 0.005
     while True:
         name = ensure_index()
-        ix = open_generation(name)
-        try:
-            writer = ix.writer(codec=_build_codec())
-        except LockError:
-            ix.close()
+        lock = _storage(name).lock(WRITE_LOCK)
+        if not lock.acquire(blocking=False):
             if time.monotonic() > deadline:
-                raise
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 0.25)
+                raise LockError(f"search index {name} stayed locked for {timeout:.0f} s")
+            delay = _pause(delay)
             continue
         try:
             if current_generation() != name:
                 # A rebuild swapped generations while we waited: write to the new one.
-                writer.cancel()
                 continue
-            apply(writer)
-            writer.commit()
+            ix = open_generation(name)
+            try:
+                writer = ix.writer(codec=_build_codec(), _lk=False)
+                try:
+                    apply(writer)
+                    writer.commit()
+                except BaseException:
+                    if not writer.is_closed:
+                        writer.cancel()
+                    raise
+            finally:
+                ix.close()
             return
-        except BaseException:
-            writer.cancel()
-            raise
         finally:
-            ix.close()
+            lock.release()
 
 
 def write_stories(ids: Iterable[int]) -> None:
@@ -302,19 +374,23 @@ def write_stories(ids: Iterable[int]) -> None:
 
 def indexed_versions(name: str | None = None) -> dict[int, tuple[int, str]]:
     """story id -> (version, doc hash) as indexed in the live generation."""
-    name = name or current_generation()
-    if name is None:
-        return {}
-    ix = open_generation(name)
-    try:
-        with ix.reader() as reader:
-            return {
-                int(f["id"]): (f["version"], f["dochash"])
-                for _, f in reader.iter_docs()
-                if "id" in f
-            }
-    finally:
-        ix.close()
+
+    def read() -> dict[int, tuple[int, str]]:
+        gen = name or current_generation()
+        if gen is None:
+            return {}
+        ix = open_generation(gen)
+        try:
+            with ix.reader() as reader:
+                return {
+                    int(f["id"]): (f["version"], f["dochash"])
+                    for _, f in reader.iter_docs()
+                    if "id" in f
+                }
+        finally:
+            ix.close()
+
+    return _retry(read, "reading indexed versions")
 
 
 def rebuild(*, batch_size: int = 500, progress: Callable[[int], None] | None = None) -> int:
@@ -350,18 +426,14 @@ def _swap_in(base: Path, name: str) -> None:
         _swap(base, name)
         return
     deadline = time.monotonic() + WRITE_TIMEOUT
+    lock = _storage(old, base).lock(WRITE_LOCK)  # the lock only: no TOC read, nothing to race
     while True:
-        old_ix = open_generation(old, base)
-        lock = old_ix.lock("WRITELOCK")
-        try:
-            if lock.acquire(blocking=False):
-                try:
-                    _swap(base, name)
-                    return
-                finally:
-                    lock.release()
-        finally:
-            old_ix.close()
+        if lock.acquire(blocking=False):
+            try:
+                _swap(base, name)
+                return
+            finally:
+                lock.release()
         if time.monotonic() > deadline:
             _swap(base, name)  # a stuck writer must not block the rebuild forever
             return
@@ -387,4 +459,16 @@ def index_size_bytes() -> int:
     name = current_generation()
     if name is None:
         return 0
-    return sum(p.stat().st_size for p in (root() / name).iterdir() if p.is_file())
+    total = 0
+    try:
+        paths = list((root() / name).iterdir())
+    except FileNotFoundError:
+        return 0
+    for p in paths:
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            continue  # deleted by a concurrent commit since the listing
+        if stat.S_ISREG(st.st_mode):
+            total += st.st_size
+    return total
