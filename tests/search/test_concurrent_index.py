@@ -10,6 +10,7 @@ backend's per-process searcher. Bounded in time and count; the pool is always te
 from __future__ import annotations
 
 import dataclasses
+import logging
 import multiprocessing
 import random
 import time
@@ -17,6 +18,7 @@ import traceback
 
 import pytest
 
+from incidents.models import Story
 from incidents.search import whoosh_backend, whoosh_store
 from incidents.search.documents import stories_for_indexing, story_doc
 
@@ -106,3 +108,19 @@ def test_concurrent_writers_and_readers_never_see_a_vanished_generation(vocabula
         view = whoosh_backend.STATE.get()
         assert sorted(view.pk[d] for d in view.alive) == sorted(docs)
     whoosh_backend.STATE.reset()
+
+
+def test_an_indexing_failure_after_commit_is_logged_not_raised(
+    transactional_db, vocabulary, make_story, monkeypatch, caplog
+):
+    """The edit is saved and the curator sees no error; the failure is logged (and --check
+    repairs the index later)."""
+
+    def vanished(ids):
+        raise FileNotFoundError("_MAIN_7.toc")
+
+    monkeypatch.setattr(whoosh_store, "write_stories", vanished)
+    with caplog.at_level(logging.ERROR):
+        story = make_story(title="Saved despite the index")
+    assert Story.objects.get(pk=story.pk).title == "Saved despite the index"
+    assert any("_MAIN_7.toc" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
