@@ -111,7 +111,7 @@ def test_concurrent_writers_and_readers_never_see_a_vanished_generation(vocabula
 
 
 def test_an_indexing_failure_after_commit_is_logged_not_raised(
-    transactional_db, vocabulary, make_story, monkeypatch, caplog
+    transactional_db, vocabulary, make_story, monkeypatch, caplog, settings
 ):
     """The edit is saved and the curator sees no error; the failure is logged (and --check
     repairs the index later)."""
@@ -119,6 +119,7 @@ def test_an_indexing_failure_after_commit_is_logged_not_raised(
     def vanished(ids):
         raise FileNotFoundError("_MAIN_7.toc")
 
+    settings.KB_SEARCH_BACKEND = "whoosh"
     monkeypatch.setattr(whoosh_store, "write_stories", vanished)
     with caplog.at_level(logging.ERROR):
         story = make_story(title="Saved despite the index")
