@@ -301,13 +301,19 @@ STATS: dict[tuple[str, int], float] = {}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument(
+        "--backends", default="whoosh,postgres", help="comma-separated subset (FTS5 always runs)"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kb-bench-"))
     setup_django(tmp)
     from django.conf import settings
 
     settings.KB_SEARCH_INDEX_DIR = tmp / "search"
-    backends = ["whoosh"] + (["postgres"] if settings.IS_POSTGRES else [])
+    wanted = args.backends.split(",")
+    backends = [b for b in ("whoosh", "postgres") if b in wanted]
+    if not settings.IS_POSTGRES and "postgres" in backends:
+        backends.remove("postgres")
     if not settings.IS_POSTGRES:
         print("(no PostgreSQL DATABASE_URL: skipping the PostgreSQL backend)")
     queries = make_queries()

@@ -4,14 +4,18 @@ Schema (owned by this module, created idempotently by ensure_schema(), which reb
 indexing hooks call; nothing here is a Django model, so it never needs a migration and SQLite
 databases never see it):
 
-    kb_search_document(story_id PK, version, doc_hash, org, techs text[], vector tsvector)
+    kb_search_document(story_id PK, version, doc_hash, org, techs text[], vector tsvector,
+                       status, year, platform, source_kind, sort_date, cats text[], rank_norm)
         vector = setweight(head, 'A') || setweight(symptom, 'B') || setweight(body, 'C')
-        GIN index on vector.
+        GIN index on vector. The filter and facet values are copied from the story (as the
+        Whoosh index does), so a search reads this one table; rank_norm is ts_rank's length
+        normalisation (log2(1 + positions)), computed once per document instead of per rank.
     kb_search_word(word PK, ndoc)   indexed surface words, trigram GIN index for "did you mean"
 
 No foreign key to incidents_story: Django's test flush TRUNCATEs incidents_story, which a
 referencing table would block. Deleted stories are removed by the on-commit hook, searches join
-incidents_story (so a leftover row is never shown), and --check reports orphans.
+incidents_story for the page's hits (so a leftover row is never shown), and --check reports
+orphans.
 
 Queries are built from the parsed query: each word is its own plainto_tsquery (so user input is
 data, never tsquery syntax), phrases use phraseto_tsquery, and scores are
@@ -27,7 +31,7 @@ from html import escape
 
 from django.db import connection, transaction
 
-from incidents.models import Category, Status, Story, StoryRule, Technology
+from incidents.models import Category, Status, Story, StoryRule
 from incidents.search.documents import (
     Hit,
     SearchResults,
@@ -64,11 +68,38 @@ CREATE TABLE IF NOT EXISTS {WORDS} (word text PRIMARY KEY, ndoc integer NOT NULL
 CREATE INDEX IF NOT EXISTS {WORDS}_trgm ON {WORDS} USING gin (word gin_trgm_ops);
 CREATE TABLE IF NOT EXISTS {LEXEMES} (lexeme text PRIMARY KEY, ndoc integer NOT NULL);
 ALTER TABLE {DOCS} ALTER COLUMN vector SET STORAGE MAIN;
+ALTER TABLE {DOCS} ADD COLUMN IF NOT EXISTS status text, ADD COLUMN IF NOT EXISTS year integer,
+    ADD COLUMN IF NOT EXISTS platform text, ADD COLUMN IF NOT EXISTS source_kind text,
+    ADD COLUMN IF NOT EXISTS sort_date date, ADD COLUMN IF NOT EXISTS cats text[],
+    ADD COLUMN IF NOT EXISTS rank_norm double precision;
+ALTER TABLE {DOCS} ALTER COLUMN techs SET STORAGE MAIN, ALTER COLUMN cats SET STORAGE MAIN;
 """
 # Storage MAIN keeps a story's tsvector (2-4 kB) inline in the row instead of in the TOAST table:
 # ranking reads every matching row's vector, and fetching it from TOAST doubled that cost.
+# The tag arrays too: a row over 2 kB sends its largest EXTENDED values to TOAST first, so the
+# facets fetched every matching row's techs/cats from TOAST (three buffer reads per row).
 # kb_search_lexeme holds each lexeme's document frequency (for IDF) so a search looks it up
 # instead of counting matches over the whole table.
+
+# ts_rank's normalisation 1 divides by log2(1 + the vector's position count), recounting the
+# positions on every call: most of its cost. Stored per document, ts_rank(..., 0) / rank_norm
+# rounded to real is bit-for-bit ts_rank(..., 1).
+NORM_SQL = (
+    "ln((SELECT sum(coalesce(array_length(positions, 1), 1)) FROM unnest({v}))::float8 + 1)"
+    " / ln(2::float8)"
+)
+# Documents indexed before the copied columns existed get them from the stories (orphans, whose
+# story is gone, get an empty status and never match a published-only search).
+BACKFILL_SQL = f"""
+UPDATE {DOCS} d SET status = s.status, year = s.year, platform = s.platform,
+    source_kind = s.source_kind, sort_date = s.date,
+    cats = coalesce((SELECT array_agg(c.slug ORDER BY c.slug)
+        FROM {{cat_links}} x JOIN {{cat_table}} c ON c.id = x.category_id
+        WHERE x.story_id = d.story_id), '{{{{}}}}')
+FROM {{story_table}} s WHERE s.id = d.story_id AND d.rank_norm IS NULL;
+UPDATE {DOCS} SET status = coalesce(status, ''), cats = coalesce(cats, '{{{{}}}}'),
+    rank_norm = {NORM_SQL.format(v="vector")} WHERE rank_norm IS NULL;
+"""
 
 VECTOR_SQL = (
     "setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('english', %s), 'B')"
@@ -82,18 +113,37 @@ def _exists() -> bool:
         return bool(cur.fetchone()[0])
 
 
-def _lexemes_exist() -> bool:
+def _schema_current() -> bool:
+    """The lexeme table exists and the document table has its last change (inline tag arrays)."""
     with connection.cursor() as cur:
-        cur.execute("SELECT to_regclass(%s) IS NOT NULL", [LEXEMES])
+        cur.execute(
+            "SELECT to_regclass(%s) IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute "
+            "WHERE attrelid = to_regclass(%s) AND attname = 'cats' AND attstorage = 'm')",
+            [LEXEMES, DOCS],
+        )
         return bool(cur.fetchone()[0])
 
 
+_SCHEMA_OK = False  # this process has seen the current schema (columns are never dropped)
+
+
 def ensure_schema() -> None:
-    if _exists() and _lexemes_exist():
+    global _SCHEMA_OK
+    if _SCHEMA_OK and _exists():
+        return
+    if _schema_current():
+        _SCHEMA_OK = True
         return
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [DOCS])
         cur.execute(SCHEMA_SQL)
+        cur.execute(
+            BACKFILL_SQL.format(
+                story_table=Story._meta.db_table,
+                cat_links=Story.categories.through._meta.db_table,
+                cat_table=Category._meta.db_table,
+            )
+        )
 
 
 def index_exists() -> bool:
@@ -115,19 +165,29 @@ def _upsert(cur, docs: list[StoryDoc]) -> None:
             d.doc_hash,
             d.organisation,
             list(d.technologies),
+            d.status,
+            d.year,
+            d.platform,
+            d.source_kind,
+            d.sort_date or None,
+            list(d.categories),
             d.head,
             d.symptom,
             d.body,
         )
         for d in docs
     ]
+    cols = "story_id, version, doc_hash, org, techs, status, year, platform, source_kind"
+    cols += ", sort_date, cats"
     # The version guard keeps a slower writer holding an older read from overwriting a newer one.
     cur.executemany(
-        f"INSERT INTO {DOCS} (story_id, version, doc_hash, org, techs, vector) "
-        f"VALUES (%s, %s, %s, %s, %s, {VECTOR_SQL}) "
-        "ON CONFLICT (story_id) DO UPDATE SET version = EXCLUDED.version, "
-        "doc_hash = EXCLUDED.doc_hash, org = EXCLUDED.org, techs = EXCLUDED.techs, "
-        f"vector = EXCLUDED.vector WHERE {DOCS}.version <= EXCLUDED.version",
+        f"INSERT INTO {DOCS} ({cols}, vector, rank_norm) "
+        f"SELECT *, {NORM_SQL.format(v='v.vector')} FROM (SELECT %s::bigint, %s::int, %s, %s, "
+        f"%s::text[], %s, %s::int, %s, %s, %s::date, %s::text[], {VECTOR_SQL} AS vector) v "
+        "ON CONFLICT (story_id) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in cols.split(", ")[1:])
+        + f", vector = EXCLUDED.vector, rank_norm = EXCLUDED.rank_norm "
+        f"WHERE {DOCS}.version <= EXCLUDED.version",
         rows,
     )
     vocab: dict[str, int] = defaultdict(int)
@@ -243,25 +303,17 @@ def _groups(parsed: ParsedQuery):
 def _filters_sql(parsed: ParsedQuery, published_only: bool) -> tuple[list[str], list]:
     where, params = [], []
     if published_only:
-        where.append("s.status = %s")
+        where.append("d.status = %s")
         params.append(Status.PUBLISHED)
-    m2m = {
-        "category": (Story.categories.through._meta.db_table, "category_id", Category),
-        "technology": (Story.technologies.through._meta.db_table, "technology_id", Technology),
-    }
     for key, values in parsed.filters.items():
-        if key in m2m:
-            table, col, model = m2m[key]
-            where.append(
-                f"EXISTS (SELECT 1 FROM {table} x JOIN {model._meta.db_table} v ON v.id = x.{col}"
-                " WHERE x.story_id = s.id AND v.slug = ANY(%s))"
-            )
-            params.append(values)
+        if key in ("category", "technology"):
+            where.append(f"d.{'cats' if key == 'category' else 'techs'} && %s::text[]")
+            params.append(list(values))
         elif key in ("platform", "source_kind"):
-            where.append(f"s.{key} = ANY(%s)")
+            where.append(f"d.{key} = ANY(%s)")
             params.append(values)
         elif key == "year":
-            where.append("s.year = ANY(%s)")
+            where.append("d.year = ANY(%s)")
             params.append([int(v) for v in values if v.isdigit() and len(v) <= 4])
         elif key == "organisation":
             where.append("d.org = ANY(%s)")
@@ -269,9 +321,8 @@ def _filters_sql(parsed: ParsedQuery, published_only: bool) -> tuple[list[str], 
         elif key == "has_rules":
             flags = {v in ("true", "1", "yes") for v in values}
             if len(flags) == 1:
-                exists = (
-                    f"EXISTS (SELECT 1 FROM {StoryRule._meta.db_table} r WHERE r.story_id = s.id)"
-                )
+                links = StoryRule._meta.db_table
+                exists = f"EXISTS (SELECT 1 FROM {links} r WHERE r.story_id = d.story_id)"
                 where.append(exists if flags.pop() else f"NOT {exists}")
     return where, params
 
@@ -327,6 +378,7 @@ def search(
 ) -> SearchResults:
     if not _exists():
         return SearchResults([], 0, page, per_page, build_facets({}), None, parsed.text)
+    ensure_schema()  # an index built by an older version gains the copied columns
     with connection.cursor() as cur:
         return _search(cur, parsed, page, per_page, highlight, published_only)
 
@@ -356,7 +408,10 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
         score_terms, flags, any_terms = [], [], []
         for i, ((_, sql, p, tech, required), idf) in enumerate(zip(groups, idfs, strict=True)):
             inner_cols.append(f"d.vector @@ {sql} AS t{i}")
-            rank = f"CASE WHEN t{i} THEN ts_rank('{WEIGHTS}', vector, {sql}, 1) ELSE 0 END"
+            rank = (
+                f"CASE WHEN t{i} THEN (ts_rank('{WEIGHTS}', vector, {sql}, 0) / rank_norm)::real"
+                " ELSE 0 END"
+            )
             flag = f"t{i}"
             if tech:
                 inner_cols.append(f"d.techs @> ARRAY[%s]::text[] AS g{i}")
@@ -385,17 +440,16 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
         order = "score DESC, story_id DESC"
     else:
         select = "0.0 AS score, ARRAY[]::boolean[] AS matched"
-        order = "year DESC, date DESC NULLS LAST, story_id DESC"
+        order = "year DESC, sort_date DESC NULLS LAST, story_id DESC"
     where_sql = " AND ".join(where) or "TRUE"
-    cats = Story.categories.through._meta.db_table
     extra = "".join(", " + c for c in inner_cols)
     sql = f"""
         {q_sql}, m AS MATERIALIZED (
-            SELECT story_id, year, platform, source_kind, date, techs, {select}
+            SELECT story_id, year, platform, source_kind, sort_date, techs, cats, {select}
             FROM q, (
-                SELECT s.id AS story_id, s.year, s.platform, s.source_kind, s.date,
-                       d.techs, d.vector{extra}
-                FROM q CROSS JOIN {Story._meta.db_table} s JOIN {DOCS} d ON d.story_id = s.id
+                SELECT d.story_id, d.year, d.platform, d.source_kind, d.sort_date, d.techs,
+                       d.cats, d.vector, d.rank_norm{extra}
+                FROM q CROSS JOIN {DOCS} d
                 WHERE {where_sql}
                 OFFSET 0
             ) x
@@ -407,9 +461,8 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
         )
         SELECT 'hit', story_id::text, rn, score, matched FROM pg
         UNION ALL SELECT 'total', NULL, count(*), NULL, NULL FROM m
-        UNION ALL SELECT 'category', c.slug, count(*), NULL, NULL FROM m
-            JOIN {cats} x ON x.story_id = m.story_id
-            JOIN {Category._meta.db_table} c ON c.id = x.category_id GROUP BY c.slug
+        UNION ALL SELECT 'category', c, count(*), NULL, NULL FROM m, unnest(m.cats) AS c
+            GROUP BY c
         UNION ALL SELECT 'technology', t, count(*), NULL, NULL FROM m, unnest(m.techs) AS t
             GROUP BY t
         UNION ALL SELECT 'platform', platform, count(*), NULL, NULL FROM m GROUP BY platform
