@@ -399,6 +399,10 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
     where, params = _filters_sql(parsed, published_only)
     for j in range(len(parsed.excluded)):
         where.append(f"NOT (d.vector @@ q.x{j})")
+    # The page is a top-N sort (row_number() over the already ordered page, not a window over
+    # every match, which sorted them all); tag facets unnest in the select list (a lateral
+    # unnest per row cost twice as much) and the other facets and the total are one pass of
+    # GROUPING SETS over the matches.
     # Each row's vector is tested once per group (t<i>) and ranked only for the groups it
     # matches; the score and the matched-groups array are computed from those columns.
     inner_cols: list[str] = []
@@ -455,20 +459,19 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
             ) x
         ),
         pg AS (
-            SELECT story_id, score, matched,
-                   row_number() OVER (ORDER BY {order}) AS rn
-            FROM m ORDER BY {order} LIMIT %s OFFSET %s
+            SELECT story_id, score, matched, row_number() OVER () AS rn
+            FROM (SELECT * FROM m ORDER BY {order} LIMIT %s OFFSET %s) p
         )
         SELECT 'hit', story_id::text, rn, score, matched FROM pg
-        UNION ALL SELECT 'total', NULL, count(*), NULL, NULL FROM m
-        UNION ALL SELECT 'category', c, count(*), NULL, NULL FROM m, unnest(m.cats) AS c
-            GROUP BY c
-        UNION ALL SELECT 'technology', t, count(*), NULL, NULL FROM m, unnest(m.techs) AS t
-            GROUP BY t
-        UNION ALL SELECT 'platform', platform, count(*), NULL, NULL FROM m GROUP BY platform
-        UNION ALL SELECT 'year', year::text, count(*), NULL, NULL FROM m GROUP BY year
-        UNION ALL SELECT 'source_kind', source_kind, count(*), NULL, NULL FROM m
-            GROUP BY source_kind
+        UNION ALL SELECT 'category', c, count(*), NULL, NULL
+            FROM (SELECT unnest(cats) AS c FROM m) c GROUP BY c
+        UNION ALL SELECT 'technology', t, count(*), NULL, NULL
+            FROM (SELECT unnest(techs) AS t FROM m) t GROUP BY t
+        UNION ALL SELECT CASE WHEN GROUPING(platform) = 0 THEN 'platform'
+                WHEN GROUPING(year) = 0 THEN 'year'
+                WHEN GROUPING(source_kind) = 0 THEN 'source_kind' ELSE 'total' END,
+            coalesce(platform, year::text, source_kind), count(*), NULL, NULL
+            FROM m GROUP BY GROUPING SETS ((platform), (year), (source_kind), ())
     """
     cur.execute(sql, [*q_params, *inner_params, *params, per_page, (page - 1) * per_page])
     ranked: list[tuple[int, int, float, list[bool]]] = []
