@@ -395,8 +395,7 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
     for j, words_ in enumerate(parsed.excluded):
         q_parts.append(f"phraseto_tsquery('english', %s) AS x{j}")
         q_params.append(" ".join(words_))
-    singles = "".join(f", numnode(q{i}) <= 1 AS s{i}" for i in range(len(text_groups)))
-    q_sql = f"WITH q AS MATERIALIZED (SELECT *{singles} FROM (SELECT {', '.join(q_parts)}) q_)"
+    q_sql = f"WITH q AS MATERIALIZED (SELECT {', '.join(q_parts)})"
     where, params = _filters_sql(parsed, published_only)
     for j in range(len(parsed.excluded)):
         where.append(f"NOT (d.vector @@ q.x{j})")
@@ -410,25 +409,21 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
     inner_params: list = []
     if groups:
         idfs = _idfs(cur, groups, text_groups)
-        score_terms, flags, flag_cols, any_terms = [], [], [], []
+        score_terms, flags, any_terms = [], [], []
         for i, ((_, sql, p, tech, required), idf) in enumerate(zip(groups, idfs, strict=True)):
-            # r<i> is NULL where the group does not match. A one-lexeme group matches exactly
-            # where its rank is above zero (every position weighs at least 0.1), so its rank
-            # is the test; other groups (phrases, hyphenated words) are tested with @@ first.
-            r = f"ts_rank('{WEIGHTS}', d.vector, {sql}, 0)"
-            inner_cols.append(
-                f"CASE WHEN q.s{i} THEN nullif({r}, 0) WHEN d.vector @@ {sql} THEN {r} END AS r{i}"
+            inner_cols.append(f"d.vector @@ {sql} AS t{i}")
+            rank = (
+                f"CASE WHEN t{i} THEN (ts_rank('{WEIGHTS}', vector, {sql}, 0) / rank_norm)::real"
+                " ELSE 0 END"
             )
-            rank = f"coalesce((r{i} / rank_norm)::real, 0)"
-            flag = f"(r{i} IS NOT NULL)"
+            flag = f"t{i}"
             if tech:
                 inner_cols.append(f"d.techs @> ARRAY[%s]::text[] AS g{i}")
                 inner_params.append(tech)
                 rank += f" + CASE WHEN g{i} THEN {TECH_WEIGHT} ELSE 0 END"
-                flag = f"(r{i} IS NOT NULL OR g{i})"
+                flag = f"(t{i} OR g{i})"
             score_terms.append(f"{idf:.6f} * ({rank})")
             flags.append(flag)
-            flag_cols.append(f"{flag} AS f{i}")
             matched = f"(d.vector @@ {sql}" + (" OR d.techs @> ARRAY[%s]::text[])" if tech else ")")
             mparams = [*p, *([tech] if tech else [])]
             if required:
@@ -444,30 +439,27 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
         count_sql = " + ".join(f"({f})::int" for f in flags)
         select = (
             f"({' + '.join(score_terms)}) * (1 + {COORD} * ({count_sql}) / {n}.0) AS score, "
-            + ", ".join(flag_cols)
+            f"ARRAY[{', '.join(flags)}] AS matched"
         )
-        # The matched-groups array is built for the page only.
-        matched_sql = f"ARRAY[{', '.join(f'f{i}' for i in range(n))}]"
         order = "score DESC, story_id DESC"
     else:
-        select = "0.0 AS score"
-        matched_sql = "ARRAY[]::boolean[]"
+        select = "0.0 AS score, ARRAY[]::boolean[] AS matched"
         order = "year DESC, sort_date DESC NULLS LAST, story_id DESC"
     where_sql = " AND ".join(where) or "TRUE"
     extra = "".join(", " + c for c in inner_cols)
     sql = f"""
         {q_sql}, m AS MATERIALIZED (
             SELECT story_id, year, platform, source_kind, sort_date, techs, cats, {select}
-            FROM (
+            FROM q, (
                 SELECT d.story_id, d.year, d.platform, d.source_kind, d.sort_date, d.techs,
-                       d.cats, d.rank_norm{extra}
+                       d.cats, d.vector, d.rank_norm{extra}
                 FROM q CROSS JOIN {DOCS} d
                 WHERE {where_sql}
                 OFFSET 0
             ) x
         ),
         pg AS (
-            SELECT story_id, score, {matched_sql} AS matched, row_number() OVER () AS rn
+            SELECT story_id, score, matched, row_number() OVER () AS rn
             FROM (SELECT * FROM m ORDER BY {order} LIMIT %s OFFSET %s) p
         )
         SELECT 'hit', story_id::text, rn, score, matched FROM pg
