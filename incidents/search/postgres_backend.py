@@ -1,16 +1,27 @@
-"""The PostgreSQL backend: weighted tsvector + GIN, ts_rank with IDF, ts_headline, pg_trgm.
+"""The PostgreSQL backend: weighted tsvectors, a per-word posting table, ts_headline, pg_trgm.
 
-Schema (owned by this module, created idempotently by ensure_schema(), which rebuild and the
-indexing hooks call; nothing here is a Django model, so it never needs a migration and SQLite
-databases never see it):
+Schema (owned by this module, created and upgraded idempotently by ensure_schema(), which
+rebuild, the indexing hooks and searches call; nothing here is a Django model, so it never needs
+a migration and SQLite databases never see it):
 
-    kb_search_document(story_id PK, version, doc_hash, org, techs text[], vector tsvector,
-                       status, year, platform, source_kind, sort_date, cats text[], rank_norm)
-        vector = setweight(head, 'A') || setweight(symptom, 'B') || setweight(body, 'C')
-        GIN index on vector. The filter and facet values are copied from the story (as the
-        Whoosh index does), so a search reads this one table; rank_norm is ts_rank's length
-        normalisation (log2(1 + positions)), computed once per document instead of per rank.
-    kb_search_word(word PK, ndoc)   indexed surface words, trigram GIN index for "did you mean"
+    kb_search_document(story_id PK, version, doc_hash, org, techs text[], status, year,
+                       platform, source_kind, sort_date, cats text[])
+        One narrow row per story: what filters and facets read. The values are copied from the
+        story (as the Whoosh index does), so a search never joins the story tables.
+    kb_search_vector(story_id PK, rank_norm, vector)
+        vector = setweight(head, 'A') || setweight(symptom, 'B') || setweight(body, 'C'), with
+        a GIN index, for phrases, words that parse into several lexemes and exclusions.
+        rank_norm is ts_rank's length normalisation (log2(1 + positions)), stored once.
+    kb_search_posting(lexeme, story_id, rank)   PK (lexeme, story_id) INCLUDE (rank)
+        One row per lexeme of each vector: rank is ts_rank(weights, vector, lexeme) / rank_norm,
+        the very value a one-word group scores, computed when the story is indexed.
+    kb_search_lexeme(lexeme PK, ndoc)           document frequencies, for IDF
+    kb_search_word(word PK, ndoc)               surface words, trigram GIN index, "did you mean"
+
+Why the posting table: a query of common words matches nearly every story, and ranking it
+from the vectors read and tested every matching row's 3 kB tsvector once per word (45 ms at
+10,000 stories). Summing the words' postings is an index-only scan of small tuples (FTS5 and
+Lucene work the same way); vectors are read only for the groups that need positions.
 
 No foreign key to incidents_story: Django's test flush TRUNCATEs incidents_story, which a
 referencing table would block. Deleted stories are removed by the on-commit hook, searches join
@@ -19,7 +30,7 @@ orphans.
 
 Queries are built from the parsed query: each word is its own plainto_tsquery (so user input is
 data, never tsquery syntax), phrases use phraseto_tsquery, and scores are
-sum(idf(group) * ts_rank(weights, vector, group)) * (1 + share of groups matched).
+sum(idf(group) * ts_rank(weights, vector, group) / rank_norm) * (1 + share of groups matched).
 """
 
 from __future__ import annotations
@@ -27,9 +38,10 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from html import escape
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from incidents.models import Category, Status, Story, StoryRule
 from incidents.search.documents import (
@@ -46,8 +58,11 @@ from incidents.search.query import AliasGroup, ParsedQuery, replace_word, words
 from incidents.search.spelling import distance
 
 DOCS = "kb_search_document"
+VECTORS = "kb_search_vector"
+POSTINGS = "kb_search_posting"
 WORDS = "kb_search_word"
 LEXEMES = "kb_search_lexeme"
+TABLES = (DOCS, VECTORS, POSTINGS, LEXEMES, WORDS)
 WEIGHTS = "{0.1, 0.33, 0.6, 1.0}"  # D, C (body), B (symptom), A (head)
 TECH_WEIGHT = 0.5  # ts_rank units an alias group scores when the story is tagged
 COORD = 1.0
@@ -60,26 +75,32 @@ CREATE TABLE IF NOT EXISTS {DOCS} (
     version integer NOT NULL,
     doc_hash varchar(64) NOT NULL,
     org text NOT NULL DEFAULT '',
-    techs text[] NOT NULL DEFAULT '{{}}',
+    techs text[] NOT NULL DEFAULT '{{}}'
+);
+ALTER TABLE {DOCS} ADD COLUMN IF NOT EXISTS status text, ADD COLUMN IF NOT EXISTS year integer,
+    ADD COLUMN IF NOT EXISTS platform text, ADD COLUMN IF NOT EXISTS source_kind text,
+    ADD COLUMN IF NOT EXISTS sort_date date, ADD COLUMN IF NOT EXISTS cats text[];
+CREATE TABLE IF NOT EXISTS {VECTORS} (
+    story_id bigint PRIMARY KEY,
+    rank_norm double precision NOT NULL,
     vector tsvector NOT NULL
 );
-CREATE INDEX IF NOT EXISTS {DOCS}_vector ON {DOCS} USING gin (vector);
+ALTER TABLE {VECTORS} ALTER COLUMN vector SET STORAGE MAIN;
+CREATE INDEX IF NOT EXISTS {VECTORS}_vector ON {VECTORS} USING gin (vector);
+CREATE TABLE IF NOT EXISTS {POSTINGS} (
+    lexeme text NOT NULL,
+    story_id bigint NOT NULL,
+    rank real NOT NULL,
+    PRIMARY KEY (lexeme, story_id) INCLUDE (rank)
+);
 CREATE TABLE IF NOT EXISTS {WORDS} (word text PRIMARY KEY, ndoc integer NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS {WORDS}_trgm ON {WORDS} USING gin (word gin_trgm_ops);
 CREATE TABLE IF NOT EXISTS {LEXEMES} (lexeme text PRIMARY KEY, ndoc integer NOT NULL);
-ALTER TABLE {DOCS} ALTER COLUMN vector SET STORAGE MAIN;
-ALTER TABLE {DOCS} ADD COLUMN IF NOT EXISTS status text, ADD COLUMN IF NOT EXISTS year integer,
-    ADD COLUMN IF NOT EXISTS platform text, ADD COLUMN IF NOT EXISTS source_kind text,
-    ADD COLUMN IF NOT EXISTS sort_date date, ADD COLUMN IF NOT EXISTS cats text[],
-    ADD COLUMN IF NOT EXISTS rank_norm double precision;
-ALTER TABLE {DOCS} ALTER COLUMN techs SET STORAGE MAIN, ALTER COLUMN cats SET STORAGE MAIN;
 """
-# Storage MAIN keeps a story's tsvector (2-4 kB) inline in the row instead of in the TOAST table:
-# ranking reads every matching row's vector, and fetching it from TOAST doubled that cost.
-# The tag arrays too: a row over 2 kB sends its largest EXTENDED values to TOAST first, so the
-# facets fetched every matching row's techs/cats from TOAST (three buffer reads per row).
-# kb_search_lexeme holds each lexeme's document frequency (for IDF) so a search looks it up
-# instead of counting matches over the whole table.
+# Storage MAIN keeps a story's tsvector (2-4 kB) inline in its row instead of in the TOAST table:
+# a phrase is matched by rechecking every candidate's vector, and fetching it from TOAST doubled
+# that cost. The vectors have their own table so that the document rows stay narrow (150 bytes):
+# filters and facets read every matching story's row.
 
 # ts_rank's normalisation 1 divides by log2(1 + the vector's position count), recounting the
 # positions on every call: most of its cost. Stored per document, ts_rank(..., 0) / rank_norm
@@ -88,23 +109,46 @@ NORM_SQL = (
     "ln((SELECT sum(coalesce(array_length(positions, 1), 1)) FROM unnest({v}))::float8 + 1)"
     " / ln(2::float8)"
 )
-# Documents indexed before the copied columns existed get them from the stories (orphans, whose
-# story is gone, get an empty status and never match a published-only search).
-BACKFILL_SQL = f"""
-UPDATE {DOCS} d SET status = s.status, year = s.year, platform = s.platform,
-    source_kind = s.source_kind, sort_date = s.date,
-    cats = coalesce((SELECT array_agg(c.slug ORDER BY c.slug)
-        FROM {{cat_links}} x JOIN {{cat_table}} c ON c.id = x.category_id
-        WHERE x.story_id = d.story_id), '{{{{}}}}')
-FROM {{story_table}} s WHERE s.id = d.story_id AND d.rank_norm IS NULL;
-UPDATE {DOCS} SET status = coalesce(status, ''), cats = coalesce(cats, '{{{{}}}}'),
-    rank_norm = {NORM_SQL.format(v="vector")} WHERE rank_norm IS NULL;
-"""
+# A lexeme as a one-operand tsquery: quoted, with quotes and backslashes doubled (the tsquery
+# input syntax), so the lexeme is taken verbatim and never parsed as an operator.
+LEXEME_TSQUERY = r"(E'''' || replace(replace(u.lexeme, E'\\', E'\\\\'), '''', '''''') || E'''')"
+
+
+def _postings_sql(postings: str = POSTINGS, vectors: str = VECTORS) -> str:
+    return (
+        f"INSERT INTO {postings} (lexeme, story_id, rank) SELECT u.lexeme, v.story_id, "
+        f"(ts_rank('{WEIGHTS}', v.vector, {LEXEME_TSQUERY}::tsquery, 0) / v.rank_norm)::real "
+        f"FROM {vectors} v, unnest(v.vector) u"
+    )
+
 
 VECTOR_SQL = (
     "setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('english', %s), 'B')"
     " || setweight(to_tsvector('english', %s), 'C')"
 )
+
+# --- Upgrading an index written by an earlier version --------------------------------------------
+# Before the posting table, kb_search_document held the vector and rank_norm itself; before that,
+# it lacked the copied filter columns too. The upgrade fills the copied columns from the stories
+# (orphans, whose story is gone, get an empty status and never match a published-only search),
+# moves the vectors to their table, derives postings and lexeme counts, and drops the old
+# columns: searches keep their results and no rebuild is needed.
+BACKFILL_SQL = f"""
+ALTER TABLE {DOCS} ADD COLUMN IF NOT EXISTS rank_norm double precision;
+UPDATE {DOCS} d SET status = s.status, year = s.year, platform = s.platform,
+    source_kind = s.source_kind, sort_date = s.date,
+    cats = coalesce((SELECT array_agg(c.slug ORDER BY c.slug)
+        FROM {{cat_links}} x JOIN {{cat_table}} c ON c.id = x.category_id
+        WHERE x.story_id = d.story_id), '{{{{}}}}')
+FROM {{story_table}} s WHERE s.id = d.story_id AND d.status IS NULL;
+UPDATE {DOCS} SET status = coalesce(status, ''), cats = coalesce(cats, '{{{{}}}}'),
+    rank_norm = coalesce(rank_norm, {NORM_SQL.format(v="vector")});
+INSERT INTO {VECTORS} (story_id, rank_norm, vector) SELECT story_id, rank_norm, vector FROM {DOCS}
+    ON CONFLICT (story_id) DO NOTHING;
+ALTER TABLE {DOCS} DROP COLUMN vector, DROP COLUMN rank_norm;
+DELETE FROM {LEXEMES};
+INSERT INTO {LEXEMES} (lexeme, ndoc) SELECT word, ndoc FROM ts_stat('SELECT vector FROM {VECTORS}');
+"""
 
 
 def _exists() -> bool:
@@ -113,18 +157,26 @@ def _exists() -> bool:
         return bool(cur.fetchone()[0])
 
 
+def _has_vector_column(cur) -> bool:
+    cur.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+        "AND attname = 'vector' AND NOT attisdropped)",
+        [DOCS],
+    )
+    return bool(cur.fetchone()[0])
+
+
 def _schema_current() -> bool:
-    """The lexeme table exists and the document table has its last change (inline tag arrays)."""
+    """The posting and lexeme tables exist and the document rows no longer hold the vector."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT to_regclass(%s) IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute "
-            "WHERE attrelid = to_regclass(%s) AND attname = 'cats' AND attstorage = 'm')",
-            [LEXEMES, DOCS],
+            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+            [POSTINGS, LEXEMES],
         )
-        return bool(cur.fetchone()[0])
+        return bool(cur.fetchone()[0]) and not _has_vector_column(cur)
 
 
-_SCHEMA_OK = False  # this process has seen the current schema (columns are never dropped)
+_SCHEMA_OK = False  # this process has seen the current schema (a rebuild swaps in the same one)
 
 
 def ensure_schema() -> None:
@@ -137,13 +189,19 @@ def ensure_schema() -> None:
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [DOCS])
         cur.execute(SCHEMA_SQL)
-        cur.execute(
-            BACKFILL_SQL.format(
-                story_table=Story._meta.db_table,
-                cat_links=Story.categories.through._meta.db_table,
-                cat_table=Category._meta.db_table,
+        if _has_vector_column(cur):
+            cur.execute(
+                BACKFILL_SQL.format(
+                    story_table=Story._meta.db_table,
+                    cat_links=Story.categories.through._meta.db_table,
+                    cat_table=Category._meta.db_table,
+                )
             )
-        )
+            cur.execute(f"DELETE FROM {POSTINGS}")
+            cur.execute(_postings_sql() + " ORDER BY 1, 2")
+            # Dropping a column leaves its values in the rows: rewrite them narrow.
+            cur.execute(f"CLUSTER {DOCS} USING {DOCS}_pkey")
+    _DF_CACHE.clear()
 
 
 def index_exists() -> bool:
@@ -152,52 +210,87 @@ def index_exists() -> bool:
 
 # --- Writing -------------------------------------------------------------------------------------
 
+DOC_COLUMNS = (
+    ("story_id", "bigint"),
+    ("version", "int"),
+    ("doc_hash", "varchar"),
+    ("org", "text"),
+    ("techs", "text[]"),
+    ("status", "text"),
+    ("year", "int"),
+    ("platform", "text"),
+    ("source_kind", "text"),
+    ("sort_date", "date"),
+    ("cats", "text[]"),
+)
+
+
+def _doc_row(d: StoryDoc) -> tuple:
+    return (
+        d.pk,
+        d.version,
+        d.doc_hash,
+        d.organisation,
+        list(d.technologies),
+        d.status,
+        d.year,
+        d.platform,
+        d.source_kind,
+        d.sort_date or None,
+        list(d.categories),
+    )
+
 
 def _doc_words(doc: StoryDoc) -> set[str]:
     return {w for w in words(f"{doc.head} {doc.symptom} {doc.body}") if w.isalpha() and len(w) > 2}
 
 
-def _upsert(cur, docs: list[StoryDoc]) -> None:
-    rows = [
-        (
-            d.pk,
-            d.version,
-            d.doc_hash,
-            d.organisation,
-            list(d.technologies),
-            d.status,
-            d.year,
-            d.platform,
-            d.source_kind,
-            d.sort_date or None,
-            list(d.categories),
-            d.head,
-            d.symptom,
-            d.body,
-        )
-        for d in docs
-    ]
-    cols = "story_id, version, doc_hash, org, techs, status, year, platform, source_kind"
-    cols += ", sort_date, cats"
-    # The version guard keeps a slower writer holding an older read from overwriting a newer one.
-    cur.executemany(
-        f"INSERT INTO {DOCS} ({cols}, vector, rank_norm) "
-        f"SELECT *, {NORM_SQL.format(v='v.vector')} FROM (SELECT %s::bigint, %s::int, %s, %s, "
-        f"%s::text[], %s, %s::int, %s, %s, %s::date, %s::text[], {VECTOR_SQL} AS vector) v "
-        "ON CONFLICT (story_id) DO UPDATE SET "
-        + ", ".join(f"{c} = EXCLUDED.{c}" for c in cols.split(", ")[1:])
-        + f", vector = EXCLUDED.vector, rank_norm = EXCLUDED.rank_norm "
-        f"WHERE {DOCS}.version <= EXCLUDED.version",
-        rows,
+def _upsert_documents(cur, docs: list[StoryDoc], table: str = DOCS) -> set[int]:
+    """Write the document rows; return the ids written. The version guard keeps a slower writer
+    holding an older read from overwriting a newer row (its vector and postings stay too)."""
+    if not docs:
+        return set()
+    names = [name for name, _ in DOC_COLUMNS]
+    row = "(" + ", ".join(f"%s::{kind}" for _, kind in DOC_COLUMNS) + ")"
+    upsert = (
+        " ON CONFLICT (story_id) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in names[1:])
+        + f" WHERE {table}.version <= EXCLUDED.version"
+        if table == DOCS
+        else ""  # a table being rebuilt: every story once, and no key to conflict on yet
     )
-    vocab: dict[str, int] = defaultdict(int)
+    cur.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join([row] * len(docs))}"
+        f"{upsert} RETURNING story_id",
+        [value for d in docs for value in _doc_row(d)],
+    )
+    return {pk for (pk,) in cur.fetchall()}
+
+
+def _insert_vectors(cur, docs: list[StoryDoc], table: str = VECTORS) -> None:
+    if not docs:
+        return
+    cur.executemany(
+        f"INSERT INTO {table} (story_id, rank_norm, vector) "
+        f"SELECT %s, {NORM_SQL.format(v='v.vector')}, v.vector "
+        f"FROM (SELECT {VECTOR_SQL} AS vector) v",
+        [(d.pk, d.head, d.symptom, d.body) for d in docs],
+    )
+
+
+def _count_words(docs: list[StoryDoc], vocab: dict[str, int] | None = None) -> dict[str, int]:
+    vocab = defaultdict(int) if vocab is None else vocab
     for d in docs:
         for w in _doc_words(d):
             vocab[w] += 1
+    return vocab
+
+
+def _insert_words(cur, vocab: dict[str, int], table: str = WORDS) -> None:
     if vocab:
         cur.execute(
-            f"INSERT INTO {WORDS} (word, ndoc) SELECT * FROM unnest(%s::text[], %s::int[]) "
-            f"ON CONFLICT (word) DO UPDATE SET ndoc = {WORDS}.ndoc + EXCLUDED.ndoc",
+            f"INSERT INTO {table} (word, ndoc) SELECT * FROM unnest(%s::text[], %s::int[]) "
+            f"ON CONFLICT (word) DO UPDATE SET ndoc = {table}.ndoc + EXCLUDED.ndoc",
             [list(vocab), list(vocab.values())],
         )
 
@@ -209,58 +302,155 @@ def index_ids(ids) -> None:
     ensure_schema()
     with transaction.atomic(), connection.cursor() as cur:
         docs = [story_doc(s) for s in stories_for_indexing(ids)]
-        # Document frequencies follow the rows: subtract the old vectors' lexemes, add the new
-        # ones (a row the version guard kept unchanged nets to zero). One writer at a time, so
-        # concurrent writers never deadlock on lexeme rows.
+        # One writer at a time (the rebuild takes the same lock first), so concurrent writers
+        # never deadlock on posting or lexeme rows. Document frequencies follow the vectors:
+        # the replaced ones' lexemes are subtracted, the new ones' added.
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LEXEMES])
-        _count_lexemes(cur, ids, -1)
-        _upsert(cur, docs)
+        written = _upsert_documents(cur, docs)
         gone = sorted(set(ids) - {d.pk for d in docs})
         if gone:
             cur.execute(f"DELETE FROM {DOCS} WHERE story_id = ANY(%s)", [gone])
-        _count_lexemes(cur, ids, +1)
+        replaced = sorted(written | set(gone))
+        _count_lexemes(cur, replaced, -1)
+        # Postings are exactly the lexemes of the story's vector, so they are found by key.
+        cur.execute(
+            f"DELETE FROM {POSTINGS} p USING (SELECT v.story_id, unnest(tsvector_to_array("
+            f"v.vector)) AS lexeme FROM {VECTORS} v WHERE v.story_id = ANY(%s)) o "
+            "WHERE p.lexeme = o.lexeme AND p.story_id = o.story_id",
+            [replaced],
+        )
+        cur.execute(f"DELETE FROM {VECTORS} WHERE story_id = ANY(%s)", [replaced])
+        fresh = [d for d in docs if d.pk in written]
+        _insert_vectors(cur, fresh)
+        if fresh:
+            cur.execute(_postings_sql() + " WHERE v.story_id = ANY(%s)", [[d.pk for d in fresh]])
+        _count_lexemes(cur, sorted(written), +1)
+        _insert_words(cur, _count_words(fresh))
     _DF_CACHE.clear()
 
 
 def _count_lexemes(cur, ids: list[int], sign: int) -> None:
+    if not ids:
+        return
     cur.execute(
-        f"INSERT INTO {LEXEMES} (lexeme, ndoc) SELECT w, %s * count(*) FROM {DOCS}, "
+        f"INSERT INTO {LEXEMES} (lexeme, ndoc) SELECT w, %s * count(*) FROM {VECTORS}, "
         "unnest(tsvector_to_array(vector)) AS w WHERE story_id = ANY(%s) GROUP BY w ORDER BY w "
         f"ON CONFLICT (lexeme) DO UPDATE SET ndoc = {LEXEMES}.ndoc + EXCLUDED.ndoc",
         [sign, ids],
     )
 
 
+BUILD = "_build"  # suffix of the tables a rebuild fills before they replace the live ones
+
+
+def _build_tables_sql() -> str:
+    """The live tables' twins without keys or indexes: loading first and indexing after gives
+    compact B-trees (half the size of ones grown row by row) and no dead rows."""
+    return "".join(
+        f"DROP TABLE IF EXISTS {t}{BUILD}; CREATE TABLE {t}{BUILD} "
+        f"(LIKE {t} INCLUDING DEFAULTS INCLUDING STORAGE);"
+        for t in TABLES
+    )
+
+
+INDEX_BUILD_SQL = f"""
+ALTER TABLE {DOCS}{BUILD} ADD CONSTRAINT {DOCS}{BUILD}_pkey PRIMARY KEY (story_id);
+ALTER TABLE {VECTORS}{BUILD} ADD CONSTRAINT {VECTORS}{BUILD}_pkey PRIMARY KEY (story_id);
+CREATE INDEX {VECTORS}{BUILD}_vector ON {VECTORS}{BUILD} USING gin (vector);
+ALTER TABLE {POSTINGS}{BUILD} ADD CONSTRAINT {POSTINGS}{BUILD}_pkey
+    PRIMARY KEY (lexeme, story_id) INCLUDE (rank);
+ALTER TABLE {LEXEMES}{BUILD} ADD CONSTRAINT {LEXEMES}{BUILD}_pkey PRIMARY KEY (lexeme);
+ALTER TABLE {WORDS}{BUILD} ADD CONSTRAINT {WORDS}{BUILD}_pkey PRIMARY KEY (word);
+CREATE INDEX {WORDS}{BUILD}_trgm ON {WORDS}{BUILD} USING gin (word gin_trgm_ops);
+"""
+SWAP_SQL = (
+    f"DROP TABLE {', '.join(TABLES)};"
+    + "".join(
+        f"ALTER TABLE {t}{BUILD} RENAME TO {t}; "
+        f"ALTER TABLE {t} RENAME CONSTRAINT {t}{BUILD}_pkey TO {t}_pkey;"
+        for t in TABLES
+    )
+    + f"ALTER INDEX {VECTORS}{BUILD}_vector RENAME TO {VECTORS}_vector;"
+    + f"ALTER INDEX {WORDS}{BUILD}_trgm RENAME TO {WORDS}_trgm;"
+)
+SWAP_LOCK_TIMEOUT = "200ms"
+SWAP_ATTEMPTS = 50
+
+
+def _lock_live_tables(cur) -> None:
+    """Lock the live tables for the swap without ever deadlocking a search.
+
+    A search statement locks the tables it reads in its own order, so one can hold a table this
+    lock wants while it waits for one this lock already holds. Each attempt gives up after a
+    short timeout and a savepoint rollback releases what it took: the search goes on, at worst
+    delayed by the timeout, and the swap tries again.
+    """
+    for attempt in range(SWAP_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                cur.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+                cur.execute(f"LOCK TABLE {', '.join(TABLES)} IN ACCESS EXCLUSIVE MODE")
+            cur.execute("SET LOCAL lock_timeout = 0")
+            return
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+            time.sleep(min(0.02 * (attempt + 1), 0.5))
+    raise OperationalError(
+        f"rebuild: could not lock the search tables for the swap in {SWAP_ATTEMPTS} attempts; "
+        "the old index is unchanged"
+    )
+
+
 def rebuild(*, progress=None, batch_size: int = 500) -> int:
-    """Everything in one transaction: readers see the old index until the new one commits."""
+    """Fill new tables, then swap them in, all in one transaction: readers see the old index
+    until the new one commits (the swap itself holds them for milliseconds), and a rebuild that
+    fails or is killed leaves the old index as it was."""
     ensure_schema()
     count = 0
+    vocab: dict[str, int] = defaultdict(int)
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(f"LOCK TABLE {DOCS} IN SHARE ROW EXCLUSIVE MODE")
+        # Writers wait for the swap (index_ids takes the same lock), then write the new tables.
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LEXEMES])
-        cur.execute(f"DELETE FROM {DOCS}")
-        cur.execute(f"DELETE FROM {WORDS}")
-        cur.execute(f"DELETE FROM {LEXEMES}")
+        cur.execute(_build_tables_sql())
         batch: list[StoryDoc] = []
         for story in stories_for_indexing().order_by("pk").iterator(chunk_size=batch_size):
             batch.append(story_doc(story))
             if len(batch) >= batch_size:
-                _upsert(cur, batch)
+                _write_batch(cur, batch, vocab)
                 count += len(batch)
                 batch = []
                 if progress:
                     progress(count)
-        _upsert(cur, batch)
+        _write_batch(cur, batch, vocab)
         count += len(batch)
+        # In lexeme order, so each word's postings sit together on disk.
+        cur.execute(_postings_sql(POSTINGS + BUILD, VECTORS + BUILD) + " ORDER BY 1, 2")
         cur.execute(
-            f"INSERT INTO {LEXEMES} (lexeme, ndoc) "
-            f"SELECT word, ndoc FROM ts_stat('SELECT vector FROM {DOCS}')"
+            f"INSERT INTO {LEXEMES}{BUILD} (lexeme, ndoc) "
+            f"SELECT word, ndoc FROM ts_stat('SELECT vector FROM {VECTORS}{BUILD}')"
         )
+        cur.execute(
+            f"INSERT INTO {WORDS}{BUILD} (word, ndoc) SELECT * FROM unnest(%s::text[], %s::int[])",
+            [list(vocab), list(vocab.values())],
+        )
+        cur.execute(INDEX_BUILD_SQL)
+        _lock_live_tables(cur)
+        cur.execute(SWAP_SQL)
     _DF_CACHE.clear()
     with connection.cursor() as cur:
-        cur.execute(f"ANALYZE {DOCS}")
-        cur.execute(f"ANALYZE {LEXEMES}")
+        # VACUUM sets the visibility map that lets postings be read by index-only scans; it
+        # cannot run inside a transaction, where ANALYZE alone must do.
+        verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+        for table in TABLES:
+            cur.execute(f"{verb} {table}")
     return count
+
+
+def _write_batch(cur, batch: list[StoryDoc], vocab: dict[str, int]) -> None:
+    _upsert_documents(cur, batch, DOCS + BUILD)
+    _insert_vectors(cur, batch, VECTORS + BUILD)
+    _count_words(batch, vocab)
 
 
 def indexed_versions() -> dict[int, tuple[int, str]]:
@@ -274,8 +464,11 @@ def indexed_versions() -> dict[int, tuple[int, str]]:
 def index_size_bytes() -> int:
     if not _exists():
         return 0
+    ensure_schema()
     with connection.cursor() as cur:
-        cur.execute("SELECT pg_total_relation_size(%s) + pg_total_relation_size(%s)", [DOCS, WORDS])
+        cur.execute(
+            "SELECT " + " + ".join(["pg_total_relation_size(%s)"] * len(TABLES)), list(TABLES)
+        )
         return int(cur.fetchone()[0])
 
 
@@ -298,6 +491,18 @@ def _groups(parsed: ParsedQuery):
         text = " ".join(phrase)
         groups.append(('"' + text + '"', "phraseto_tsquery('english', %s)", [text], None, True))
     return groups
+
+
+@dataclass(frozen=True)
+class _Group:
+    label: str
+    sql: str  # the group's tsquery
+    params: list
+    tech: str | None  # an alias group also matches stories tagged with this technology
+    required: bool
+    idf: float
+    nodes: int  # lexemes in the tsquery: 0 for stop words only
+    lexeme: str | None  # the lexeme when the tsquery is one lexeme: ranked from the postings
 
 
 def _filters_sql(parsed: ParsedQuery, published_only: bool) -> tuple[list[str], list]:
@@ -328,48 +533,63 @@ def _filters_sql(parsed: ParsedQuery, published_only: bool) -> tuple[list[str], 
 
 
 _DF_TTL = 30.0
-_DF_CACHE: dict[tuple, tuple[float, int]] = {}
+_DF_CACHE: dict[tuple, tuple] = {}  # ("n",) -> (t, count); group key -> (t, df, nodes, lexeme)
 
 
 def clear_caches() -> None:
     _DF_CACHE.clear()
 
 
-def _idfs(cur, groups, text_groups) -> list[float]:
-    """IDF per group from the lexeme table: a group's document frequency is the smallest of its
-    lexemes' (exact for one word, an upper bound for several), or at least the number of stories
-    tagged with its technology. Cached briefly per process; this process's writes clear it."""
-    if not groups:
+def _resolve(cur, text_groups) -> list[_Group]:
+    """Each group's IDF and lexemes, looked up in one query and cached briefly per process (this
+    process's writes clear the cache). A group's document frequency is the smallest of its
+    lexemes' (exact for one word, an upper bound for several), or at least the number of
+    stories tagged with its technology."""
+    if not text_groups:
         return []
     now = time.monotonic()
     keys = [("n",)] + [(sql, tuple(p), tech) for _, sql, p, tech, _ in text_groups]
-    missing = [k for k in keys if now - _DF_CACHE.get(k, (-1e9, 0))[0] > _DF_TTL]
+    missing = [k for k in dict.fromkeys(keys) if now - _DF_CACHE.get(k, (-1e9,))[0] > _DF_TTL]
     if missing:
         parts, params = [], []
         for key in missing:
             if key == ("n",):
                 parts.append(f"(SELECT count(*) FROM {DOCS})")
                 continue
-            _, p, tech = key
-            part = (
+            sql, p, tech = key
+            text = " ".join(p)
+            df = (
                 f"(SELECT coalesce(min(l.ndoc), 0) FROM {LEXEMES} l WHERE l.lexeme = ANY("
                 f"tsvector_to_array(to_tsvector('english', %s))))"
             )
-            params.append(" ".join(p))
+            params.append(text)
             if tech:
-                part = f"GREATEST({part}, (SELECT count(*) FROM {DOCS} WHERE techs @> ARRAY[%s]))"
+                df = f"GREATEST({df}, (SELECT count(*) FROM {DOCS} WHERE techs @> ARRAY[%s]))"
                 params.append(tech)
-            parts.append(part)
+            # The lexeme of a one-lexeme tsquery (the one to_tsvector gives the same text).
+            shape = (
+                f"(SELECT ARRAY[numnode(x.q)::text, CASE WHEN numnode(x.q) = 1 AND "
+                f"cardinality(x.a) = 1 THEN x.a[1] END] FROM (SELECT {sql} AS q, "
+                f"tsvector_to_array(to_tsvector('english', %s)) AS a) x)"
+            )
+            params.extend([*p, text])
+            parts.extend([df, shape])
         cur.execute(f"SELECT {', '.join(parts)}", params)
-        for key, value in zip(missing, cur.fetchone(), strict=True):
-            _DF_CACHE[key] = (now, int(value or 0))
+        row = iter(cur.fetchone())
+        for key in missing:
+            if key == ("n",):
+                _DF_CACHE[key] = (now, int(next(row) or 0))
+            else:
+                df, (nodes, lexeme) = next(row), next(row)
+                _DF_CACHE[key] = (now, int(df or 0), int(nodes), lexeme)
         if len(_DF_CACHE) > 50_000:
             _DF_CACHE.clear()
     n = max(1, _DF_CACHE.get(("n",), (0, 1))[1])
     out = []
-    for key in keys[1:]:
-        df = _DF_CACHE.get(key, (0, 0))[1]
-        out.append(math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else math.log(1 + n / 0.5))
+    for (label, sql, p, tech, required), key in zip(text_groups, keys[1:], strict=True):
+        _, df, nodes, lexeme = _DF_CACHE.get(key, (0, 0, 0, None))
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else math.log(1 + n / 0.5)
+        out.append(_Group(label, sql, p, tech, required, round(idf, 6), nodes, lexeme))
     return out
 
 
@@ -378,85 +598,95 @@ def search(
 ) -> SearchResults:
     if not _exists():
         return SearchResults([], 0, page, per_page, build_facets({}), None, parsed.text)
-    ensure_schema()  # an index built by an older version gains the copied columns
+    ensure_schema()  # an index built by an older version is upgraded in place
     with connection.cursor() as cur:
         return _search(cur, parsed, page, per_page, highlight, published_only)
 
 
+def _scores_sql(groups: list[_Group]) -> tuple[str, list, list[str], list]:
+    """The per-story score parts, one row per (story, group) match, and the tsqueries they use.
+
+    A one-lexeme group is ranked from its postings; any other group (a phrase, a word that
+    parses into several lexemes) from the vectors that match it, which the GIN index finds.
+    Group i sets bit i of the story's matched mask.
+    """
+    parts: list[str] = []
+    params: list = []
+    q_cols: list[str] = []
+    q_params: list = []
+    posted = [(i, g) for i, g in enumerate(groups) if g.lexeme is not None]
+    if posted:
+        parts.append(
+            "SELECT p.story_id, g.idf * p.rank AS s, g.bit AS b FROM unnest(%s::text[], "
+            f"%s::float8[], %s::bigint[]) AS g(lexeme, idf, bit) JOIN {POSTINGS} p "
+            "ON p.lexeme = g.lexeme"
+        )
+        params += [[g.lexeme for _, g in posted], [g.idf for _, g in posted]]
+        params.append([1 << i for i, _ in posted])
+    for i, g in enumerate(groups):
+        if g.lexeme is None and g.nodes:
+            q_cols.append(f"{g.sql} AS q{i}")
+            q_params.extend(g.params)
+            parts.append(
+                f"SELECT v.story_id, %s::float8 * (ts_rank('{WEIGHTS}', v.vector, q.q{i}, 0) / "
+                f"v.rank_norm)::real, {1 << i}::bigint FROM q, {VECTORS} v WHERE v.vector @@ q.q{i}"
+            )
+            params.append(g.idf)
+        if g.tech:
+            parts.append(
+                f"SELECT t.story_id, %s::float8 * {TECH_WEIGHT}, {1 << i}::bigint "
+                f"FROM {DOCS} t WHERE t.techs @> ARRAY[%s]::text[]"
+            )
+            params += [g.idf, g.tech]
+    if not parts:  # only stop words: nothing can match
+        parts.append("SELECT NULL::bigint, NULL::float8, NULL::bigint WHERE FALSE")
+    return " UNION ALL ".join(parts), params, q_cols, q_params
+
+
 def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchResults:
     text_groups = _groups(parsed)
-    # Every tsquery is computed once (a one-row CTE), not once per candidate row.
-    q_parts, q_params = ["1 AS one"], []
-    groups = []
-    for i, (label, sql, p, tech, required) in enumerate(text_groups):
-        q_parts.append(f"{sql} AS q{i}")
-        q_params.extend(p)
-        groups.append((label, f"q.q{i}", [], tech, required))
-    for j, words_ in enumerate(parsed.excluded):
-        q_parts.append(f"phraseto_tsquery('english', %s) AS x{j}")
-        q_params.append(" ".join(words_))
-    q_sql = f"WITH q AS MATERIALIZED (SELECT {', '.join(q_parts)})"
+    groups = _resolve(cur, text_groups)
     where, params = _filters_sql(parsed, published_only)
-    for j in range(len(parsed.excluded)):
-        where.append(f"NOT (d.vector @@ q.x{j})")
+    scores_sql, scores_params, q_cols, q_params = _scores_sql(groups)
+    # Every tsquery is computed once (a one-row CTE), not once per candidate row.
+    for j, words_ in enumerate(parsed.excluded):
+        q_cols.append(f"phraseto_tsquery('english', %s) AS x{j}")
+        q_params.append(" ".join(words_))
+        where.append(
+            f"d.story_id NOT IN (SELECT x.story_id FROM q, {VECTORS} x WHERE x.vector @@ q.x{j})"
+        )
+    q_sql = f"WITH q AS MATERIALIZED (SELECT {', '.join(['1 AS one', *q_cols])})"
+    if groups:
+        required = sum(1 << i for i, g in enumerate(groups) if g.required)
+        optional = sum(1 << i for i, g in enumerate(groups) if not g.required)
+        if required:
+            where.append(f"(s.b & {required}) = {required}")
+        if optional:
+            where.append(f"(s.b & {optional}) <> 0")
+        source = (
+            f"(SELECT story_id, sum(s) AS s, bit_or(b) AS b "
+            f"FROM ({scores_sql}) parts(story_id, s, b) GROUP BY story_id) s "
+            f"JOIN {DOCS} d ON d.story_id = s.story_id"
+        )
+        score = f"s.s * (1 + {COORD} * bit_count(s.b::bit(64)) / {len(groups)}.0)"
+        select, order = f"{score} AS score, s.b AS matched", "score DESC, story_id DESC"
+        params = [*scores_params, *params]
+    else:
+        source = f"{DOCS} d"
+        select, order = (
+            "0.0 AS score, 0::bigint AS matched",
+            "year DESC, sort_date DESC NULLS LAST, story_id DESC",
+        )
     # The page is a top-N sort (row_number() over the already ordered page, not a window over
     # every match, which sorted them all); tag facets unnest in the select list (a lateral
     # unnest per row cost twice as much) and the other facets and the total are one pass of
     # GROUPING SETS over the matches.
-    # Each row's vector is tested once per group (t<i>) and ranked only for the groups it
-    # matches; the score and the matched-groups array are computed from those columns.
-    inner_cols: list[str] = []
-    inner_params: list = []
-    if groups:
-        idfs = _idfs(cur, groups, text_groups)
-        score_terms, flags, any_terms = [], [], []
-        for i, ((_, sql, p, tech, required), idf) in enumerate(zip(groups, idfs, strict=True)):
-            inner_cols.append(f"d.vector @@ {sql} AS t{i}")
-            rank = (
-                f"CASE WHEN t{i} THEN (ts_rank('{WEIGHTS}', vector, {sql}, 0) / rank_norm)::real"
-                " ELSE 0 END"
-            )
-            flag = f"t{i}"
-            if tech:
-                inner_cols.append(f"d.techs @> ARRAY[%s]::text[] AS g{i}")
-                inner_params.append(tech)
-                rank += f" + CASE WHEN g{i} THEN {TECH_WEIGHT} ELSE 0 END"
-                flag = f"(t{i} OR g{i})"
-            score_terms.append(f"{idf:.6f} * ({rank})")
-            flags.append(flag)
-            matched = f"(d.vector @@ {sql}" + (" OR d.techs @> ARRAY[%s]::text[])" if tech else ")")
-            mparams = [*p, *([tech] if tech else [])]
-            if required:
-                where.append(f"d.vector @@ {sql}")
-                params.extend(p)
-            else:
-                any_terms.append((matched, mparams))
-        if any_terms:
-            where.append("(" + " OR ".join(t for t, _ in any_terms) + ")")
-            for _, p in any_terms:
-                params.extend(p)
-        n = len(groups)
-        count_sql = " + ".join(f"({f})::int" for f in flags)
-        select = (
-            f"({' + '.join(score_terms)}) * (1 + {COORD} * ({count_sql}) / {n}.0) AS score, "
-            f"ARRAY[{', '.join(flags)}] AS matched"
-        )
-        order = "score DESC, story_id DESC"
-    else:
-        select = "0.0 AS score, ARRAY[]::boolean[] AS matched"
-        order = "year DESC, sort_date DESC NULLS LAST, story_id DESC"
-    where_sql = " AND ".join(where) or "TRUE"
-    extra = "".join(", " + c for c in inner_cols)
     sql = f"""
         {q_sql}, m AS MATERIALIZED (
-            SELECT story_id, year, platform, source_kind, sort_date, techs, cats, {select}
-            FROM q, (
-                SELECT d.story_id, d.year, d.platform, d.source_kind, d.sort_date, d.techs,
-                       d.cats, d.vector, d.rank_norm{extra}
-                FROM q CROSS JOIN {DOCS} d
-                WHERE {where_sql}
-                OFFSET 0
-            ) x
+            SELECT d.story_id, d.year, d.platform, d.source_kind, d.sort_date, d.techs, d.cats,
+                   {select}
+            FROM {source}
+            WHERE {" AND ".join(where) or "TRUE"}
         ),
         pg AS (
             SELECT story_id, score, matched, row_number() OVER () AS rn
@@ -473,13 +703,13 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
             coalesce(platform, year::text, source_kind), count(*), NULL, NULL
             FROM m GROUP BY GROUPING SETS ((platform), (year), (source_kind), ())
     """
-    cur.execute(sql, [*q_params, *inner_params, *params, per_page, (page - 1) * per_page])
-    ranked: list[tuple[int, int, float, list[bool]]] = []
+    cur.execute(sql, [*q_params, *params, per_page, (page - 1) * per_page])
+    ranked: list[tuple[int, int, float, int]] = []
     total = 0
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for kind, value, n, score, matched in cur.fetchall():
         if kind == "hit":
-            ranked.append((n, int(value), float(score), matched or []))
+            ranked.append((n, int(value), float(score), int(matched or 0)))
         elif kind == "total":
             total = n
         else:
@@ -491,7 +721,7 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
         story = stories.get(pk)
         if story is None:
             continue
-        labels = [g[0] for g, ok in zip(groups, matched, strict=False) if ok]
+        labels = [g.label for i, g in enumerate(groups) if matched >> i & 1]
         hits.append(Hit(story=story, score=round(score, 4), matched_terms=labels))
     if highlight and groups and hits:
         _highlight(cur, hits, text_groups)
@@ -561,7 +791,7 @@ def term_document_frequency(word: str) -> int:
         return 0
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT count(*) FROM {DOCS} WHERE vector @@ plainto_tsquery('english', %s)", [word]
+            f"SELECT count(*) FROM {VECTORS} WHERE vector @@ plainto_tsquery('english', %s)", [word]
         )
         return int(cur.fetchone()[0])
 
@@ -582,7 +812,7 @@ def more_like_this_terms(story, wanted_count: int = 12) -> list[str]:
     with connection.cursor() as cur:
         cur.execute(
             f"SELECT w, plainto_tsquery('english', w)::text, "
-            f"(SELECT count(*) FROM {DOCS} WHERE vector @@ plainto_tsquery('english', w)), "
+            f"(SELECT count(*) FROM {VECTORS} WHERE vector @@ plainto_tsquery('english', w)), "
             f"(SELECT count(*) FROM {DOCS}) FROM unnest(%s::text[]) AS w",
             [top],
         )

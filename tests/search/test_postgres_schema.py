@@ -46,19 +46,59 @@ def _view(results):
     )
 
 
-def test_an_index_from_before_the_copied_columns_is_upgraded_in_place(indexed, monkeypatch):
-    queries = [("dns timeouts", {}), ("zones", {"category": ["networking"]}), ("", {})]
+PREVIOUS_LAYOUT = [
+    # Before the vector and posting tables: the document rows held the vector and rank_norm.
+    f"ALTER TABLE {pg.DOCS} ADD COLUMN vector tsvector, ADD COLUMN rank_norm double precision",
+    f"UPDATE {pg.DOCS} d SET vector = v.vector, rank_norm = v.rank_norm FROM {pg.VECTORS} v "
+    "WHERE v.story_id = d.story_id",
+    f"DROP TABLE {pg.VECTORS}, {pg.POSTINGS}",
+]
+OLDEST_LAYOUT = [
+    *PREVIOUS_LAYOUT,
+    # Before the copied filter columns and the stored normalisation, with stale lexeme counts.
+    f"ALTER TABLE {pg.DOCS} DROP COLUMN status, DROP COLUMN year, DROP COLUMN platform, "
+    "DROP COLUMN source_kind, DROP COLUMN sort_date, DROP COLUMN cats, DROP COLUMN rank_norm",
+    f"DELETE FROM {pg.LEXEMES}",
+]
+
+
+def _postings_match_vectors(cur) -> bool:
+    """Postings are exactly the (lexeme, story) pairs of the vectors, and the lexeme table holds
+    each lexeme's document frequency (a lexeme no story has any more may stay, counted 0)."""
+    pairs = f"SELECT u, story_id FROM {pg.VECTORS}, unnest(tsvector_to_array(vector)) u"
+    postings = f"SELECT lexeme, story_id FROM {pg.POSTINGS}"
+    cur.execute(
+        f"SELECT (SELECT count(*) FROM ({postings} EXCEPT {pairs}) a), "
+        f"(SELECT count(*) FROM ({pairs} EXCEPT {postings}) b), "
+        f"(SELECT count(*) FROM {pg.LEXEMES} l FULL JOIN ts_stat('SELECT vector FROM "
+        f"{pg.VECTORS}') t ON t.word = l.lexeme WHERE coalesce(l.ndoc, 0) <> coalesce(t.ndoc, 0)), "
+        f"(SELECT count(*) FROM {pg.POSTINGS})"
+    )
+    extra, missing, wrong_df, total = cur.fetchone()
+    return extra == missing == wrong_df == 0 and total > 0
+
+
+@pytest.mark.parametrize("layout", [PREVIOUS_LAYOUT, OLDEST_LAYOUT], ids=["previous", "oldest"])
+def test_an_index_from_an_earlier_layout_is_upgraded_in_place(indexed, monkeypatch, layout):
+    queries = [
+        ("dns timeouts", {}),
+        ("zones", {"category": ["networking"]}),
+        ('"search domains" lookup', {}),
+        ("dns -zones", {}),
+        ("", {}),
+    ]
     before = [_view(search.search(q, filters=f)) for q, f in queries]
+    assert all(total for _, total, _ in before), [t for _, t, _ in before]
     with connection.cursor() as cur:
-        cur.execute(
-            f"ALTER TABLE {pg.DOCS} DROP COLUMN status, DROP COLUMN year, DROP COLUMN platform, "
-            "DROP COLUMN source_kind, DROP COLUMN sort_date, DROP COLUMN cats, "
-            "DROP COLUMN rank_norm"
-        )
+        for statement in layout:
+            cur.execute(statement)
     monkeypatch.setattr(pg, "_SCHEMA_OK", False)
+    pg.clear_caches()
     after = [_view(search.search(q, filters=f)) for q, f in queries]
     assert after == before
     assert pg._schema_current()
+    with connection.cursor() as cur:
+        assert _postings_match_vectors(cur)
 
 
 def test_stored_length_normalisation_reproduces_ts_rank_exactly(indexed):
@@ -68,10 +108,58 @@ def test_stored_length_normalisation_reproduces_ts_rank_exactly(indexed):
             cur.execute(
                 f"SELECT count(*), count(*) FILTER (WHERE ts_rank(%s, vector, q, 1) "
                 f"<> (ts_rank(%s, vector, q, 0) / rank_norm)::real) "
-                f"FROM {pg.DOCS}, plainto_tsquery('english', %s) q WHERE vector @@ q",
+                f"FROM {pg.VECTORS}, plainto_tsquery('english', %s) q WHERE vector @@ q",
                 [pg.WEIGHTS, pg.WEIGHTS, words],
             )
             matched, different = cur.fetchone()
             assert different == 0, words
             total += matched
     assert total >= 4
+
+
+def test_postings_hold_the_rank_a_one_word_group_scores(indexed, make_story, search_index):
+    """A one-word group is ranked from its postings: each must be the value ranking the story's
+    vector gives, and every lexeme gets one, odd ones (quotes, URLs, paths) included."""
+    make_story(
+        slug="odd-lexemes",
+        title="O'Reilly's proxy at http://x.io/a'b?c=d",
+        symptom="Paths like C:\\temp\\dir and /usr/lib/it's broke the 'quoted' kube-proxy.",
+    )
+    search_index()
+    with connection.cursor() as cur:
+        assert _postings_match_vectors(cur)
+        cur.execute(f"SELECT count(*) FROM {pg.POSTINGS} WHERE rank <= 0")
+        assert cur.fetchone()[0] == 0  # every lexeme was found again in its own vector
+        cur.execute(f"SELECT count(*) FROM {pg.POSTINGS} WHERE strpos(lexeme, '''') > 0")
+        assert cur.fetchone()[0] >= 1  # a lexeme with a quote in it
+        for word in ("dns", "timeouts", "zones", "proxy", "reilly", "x.io"):
+            cur.execute(
+                f"SELECT v.story_id, (ts_rank(%s, v.vector, q, 0) / v.rank_norm)::real "
+                f"FROM {pg.VECTORS} v, plainto_tsquery('english', %s) q WHERE v.vector @@ q "
+                "ORDER BY 1",
+                [pg.WEIGHTS, word],
+            )
+            expected = cur.fetchall()
+            cur.execute(
+                f"SELECT story_id, rank FROM {pg.POSTINGS} WHERE lexeme = "
+                "(tsvector_to_array(to_tsvector('english', %s)))[1] ORDER BY 1",
+                [word],
+            )
+            assert cur.fetchall() == expected != [], word
+
+
+def test_edits_and_deletes_keep_postings_and_document_frequencies_in_step(indexed):
+    from incidents.models import Story
+
+    story = Story.objects.get(slug="network-partition")
+    story.symptom = "Calico route reflectors dropped every BGP session."
+    story.save()
+    gone = Story.objects.get(slug="dns-ndots")
+    gone_pk = gone.pk
+    gone.delete()
+    search.backend().index_ids([story.pk, gone_pk])
+    with connection.cursor() as cur:
+        assert _postings_match_vectors(cur)
+    assert [h.story.slug for h in search.search("bgp reflectors").hits] == ["network-partition"]
+    assert search.search("nxdomain").total == 0
+    assert search.search("partition").total == 1
