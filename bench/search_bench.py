@@ -140,8 +140,16 @@ def setup_django(tmp: Path) -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import OperationalError
 
-    call_command("migrate", verbosity=0)
+    try:
+        call_command("migrate", verbosity=0)
+    except OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        sys.exit(
+            f"search_bench: cannot use the database in DATABASE_URL ({first}). Create a scratch "
+            "database first (it is wiped), e.g. createdb -h 127.0.0.1 -U postgres kb_bench"
+        )
 
 
 def load_corpus(docs: list[dict]) -> None:

@@ -28,8 +28,9 @@ referencing table would block. Deleted stories are removed by the on-commit hook
 incidents_story for the page's hits (so a leftover row is never shown), and --check reports
 orphans.
 
-Queries are built from the parsed query: each word is its own plainto_tsquery (so user input is
-data, never tsquery syntax), phrases use phraseto_tsquery, and scores are
+Queries are built from the parsed query: each group is websearch_to_tsquery of one word or one
+quoted phrase that our tokenizer produced (it never passes quotes, a leading '-' or any other
+operator through, and websearch_to_tsquery raises no syntax error on any input), and scores are
 sum(idf(group) * ts_rank(weights, vector, group) / rank_norm) * (1 + share of groups matched).
 """
 
@@ -475,21 +476,29 @@ def index_size_bytes() -> int:
 # --- Query building ----------------------------------------------------------------------------
 
 
+WEBSEARCH = "websearch_to_tsquery('english', %s)"
+
+
+def _quoted(words_: tuple[str, ...] | list[str]) -> str:
+    """A phrase for websearch_to_tsquery: the tokenizer's words never contain a quote."""
+    return '"' + " ".join(words_) + '"'
+
+
 def _groups(parsed: ParsedQuery):
     """[(label, tsquery SQL, params, tech slug or None, required)]"""
     groups = []
     for word in parsed.terms:
-        groups.append((word, "plainto_tsquery('english', %s)", [word], None, False))
+        groups.append((word, WEBSEARCH, [word], None, False))
     for alias in parsed.aliases:
         label = " ".join(alias.words) or alias.label
         if alias.words:
-            sql, params = "phraseto_tsquery('english', %s)", [" ".join(alias.words)]
+            sql, params = WEBSEARCH, [_quoted(alias.words)]
         else:
             sql, params = "''::tsquery", []
         groups.append((label, sql, params, alias.technology, False))
     for phrase in parsed.phrases:
         text = " ".join(phrase)
-        groups.append(('"' + text + '"', "phraseto_tsquery('english', %s)", [text], None, True))
+        groups.append((f'"{text}"', WEBSEARCH, [_quoted(phrase)], None, True))
     return groups
 
 
@@ -650,8 +659,8 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
     scores_sql, scores_params, q_cols, q_params = _scores_sql(groups)
     # Every tsquery is computed once (a one-row CTE), not once per candidate row.
     for j, words_ in enumerate(parsed.excluded):
-        q_cols.append(f"phraseto_tsquery('english', %s) AS x{j}")
-        q_params.append(" ".join(words_))
+        q_cols.append(f"{WEBSEARCH} AS x{j}")
+        q_params.append(_quoted(words_))
         where.append(
             f"d.story_id NOT IN (SELECT x.story_id FROM q, {VECTORS} x WHERE x.vector @@ q.x{j})"
         )
@@ -790,9 +799,7 @@ def term_document_frequency(word: str) -> int:
     if not _exists():
         return 0
     with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT count(*) FROM {VECTORS} WHERE vector @@ plainto_tsquery('english', %s)", [word]
-        )
+        cur.execute(f"SELECT count(*) FROM {VECTORS} WHERE vector @@ {WEBSEARCH}", [word])
         return int(cur.fetchone()[0])
 
 
@@ -811,8 +818,8 @@ def more_like_this_terms(story, wanted_count: int = 12) -> list[str]:
         return []
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT w, plainto_tsquery('english', w)::text, "
-            f"(SELECT count(*) FROM {VECTORS} WHERE vector @@ plainto_tsquery('english', w)), "
+            f"SELECT w, websearch_to_tsquery('english', w)::text, "
+            f"(SELECT count(*) FROM {VECTORS} WHERE vector @@ websearch_to_tsquery('english', w)), "
             f"(SELECT count(*) FROM {DOCS}) FROM unnest(%s::text[]) AS w",
             [top],
         )

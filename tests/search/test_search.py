@@ -190,6 +190,8 @@ def test_matched_terms_explain_the_hit(backend, corpus):
         "x" * 10_000,
         " ".join(["timeouts"] * 500),
         "!!&&||<->",
+        '"a or b" -"c or" or -or "-x" dns:* <2>',
+        "coredns & !timeouts | (lookups <-> nxdomain):*B",
     ],
 )
 def test_any_input_is_a_valid_query(backend, corpus, text):
