@@ -542,6 +542,7 @@ def _filters_sql(parsed: ParsedQuery, published_only: bool) -> tuple[list[str], 
 
 
 _DF_TTL = 30.0
+_DF_CACHE_MAX = 50_000
 _DF_CACHE: dict[tuple, tuple] = {}  # ("n",) -> (t, count); group key -> (t, df, nodes, lexeme)
 
 
@@ -558,7 +559,8 @@ def _resolve(cur, text_groups) -> list[_Group]:
         return []
     now = time.monotonic()
     keys = [("n",)] + [(sql, tuple(p), tech) for _, sql, p, tech, _ in text_groups]
-    missing = [k for k in dict.fromkeys(keys) if now - _DF_CACHE.get(k, (-1e9,))[0] > _DF_TTL]
+    found = {k: v for k in keys if now - (v := _DF_CACHE.get(k, (-1e9,)))[0] <= _DF_TTL}
+    missing = [k for k in dict.fromkeys(keys) if k not in found]
     if missing:
         parts, params = [], []
         for key in missing:
@@ -587,16 +589,17 @@ def _resolve(cur, text_groups) -> list[_Group]:
         row = iter(cur.fetchone())
         for key in missing:
             if key == ("n",):
-                _DF_CACHE[key] = (now, int(next(row) or 0))
+                found[key] = (now, int(next(row) or 0))
             else:
                 df, (nodes, lexeme) = next(row), next(row)
-                _DF_CACHE[key] = (now, int(df or 0), int(nodes), lexeme)
-        if len(_DF_CACHE) > 50_000:
+                found[key] = (now, int(df or 0), int(nodes), lexeme)
+        if len(_DF_CACHE) > _DF_CACHE_MAX:
             _DF_CACHE.clear()
-    n = max(1, _DF_CACHE.get(("n",), (0, 1))[1])
+        _DF_CACHE.update((k, found[k]) for k in missing)
+    n = max(1, found[("n",)][1])
     out = []
     for (label, sql, p, tech, required), key in zip(text_groups, keys[1:], strict=True):
-        _, df, nodes, lexeme = _DF_CACHE.get(key, (0, 0, 0, None))
+        _, df, nodes, lexeme = found[key]
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else math.log(1 + n / 0.5)
         out.append(_Group(label, sql, p, tech, required, round(idf, 6), nodes, lexeme))
     return out

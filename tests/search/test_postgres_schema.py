@@ -163,3 +163,11 @@ def test_edits_and_deletes_keep_postings_and_document_frequencies_in_step(indexe
     assert [h.story.slug for h in search.search("bgp reflectors").hits] == ["network-partition"]
     assert search.search("nxdomain").total == 0
     assert search.search("partition").total == 1
+
+
+def test_searches_are_right_when_the_frequency_cache_overflows(indexed, monkeypatch):
+    expected = [_view(search.search(q)) for q in ("dns timeouts", "zones lookups", "dns")]
+    monkeypatch.setattr(pg, "_DF_CACHE_MAX", 1)  # every lookup overflows and clears the cache
+    pg.clear_caches()
+    assert [_view(search.search(q)) for q in ("dns timeouts", "zones lookups", "dns")] == expected
+    assert expected[0][1] == 2
