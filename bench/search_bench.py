@@ -6,7 +6,8 @@ Builds deterministic synthetic corpora (1,000 and 10,000 stories by default) in 
 given by DATABASE_URL (it is wiped: use a scratch database; without DATABASE_URL a temporary
 SQLite file is used and the PostgreSQL backend is skipped), then prints for each backend the
 index build rate, index size and query latency p50/p95/p99 with and without highlights over a
-fixed mix of ~300 queries (one term, several terms, phrase, filtered, misspelt).
+fixed mix of ~300 queries (one term, several terms, phrase, filtered, misspelt). It runs on one
+core (--cpu, default 0): itself and the PostgreSQL server process serving its connection.
 The FTS5 reference indexes the same documents with the same field weights and answers with
 bm25() and snippet() (no facets, no suggestions): a floor, not a competitor.
 """
@@ -306,15 +307,41 @@ def bench_fts5(docs: list[dict], queries, n: int) -> None:
 STATS: dict[tuple[str, int], float] = {}
 
 
+def pin_to_one_core(cpu: int) -> None:
+    """Run the measurement on one core: this process and, on PostgreSQL, the server process
+    that serves its connection (client and server take turns, so they share it)."""
+    if cpu < 0 or not hasattr(os, "sched_setaffinity"):
+        print("(not pinned: every core may be used)")
+        return
+    from django.db import connection
+
+    os.sched_setaffinity(0, {cpu})
+    pinned = "this process"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            pid = cur.fetchone()[0]
+        try:
+            os.sched_setaffinity(pid, {cpu})
+            pinned += f" and its PostgreSQL backend (pid {pid})"
+        except OSError as exc:  # a server on another host, or not ours to pin
+            pinned += f" (its PostgreSQL backend could not be pinned: {exc.strerror})"
+    print(f"pinned to CPU {cpu}: {pinned}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument(
         "--backends", default="whoosh,postgres", help="comma-separated subset (FTS5 always runs)"
     )
+    parser.add_argument(
+        "--cpu", type=int, default=0, help="the one core to run on (-1: do not pin)"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kb-bench-"))
     setup_django(tmp)
+    pin_to_one_core(args.cpu)
     from django.conf import settings
 
     settings.KB_SEARCH_INDEX_DIR = tmp / "search"
