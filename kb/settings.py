@@ -50,6 +50,15 @@ def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+def envrate(name: str, default: str) -> str:
+    """A rate such as `120/minute` (second, minute, hour or day; only the first letter counts)."""
+    value = env(name, default).strip()
+    count, _, period = value.partition("/")
+    if not (count.isdigit() and period[:1].lower() in {"s", "m", "h", "d"}):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate (use e.g. 120/minute)")
+    return value
+
+
 def envchoice(name: str, default: str, choices: set[str]) -> str:
     value = env(name, default).strip().lower()
     if value not in choices:
@@ -270,8 +279,10 @@ REST_FRAMEWORK = {
 }
 # API throttling (fixed windows in the shared cache): anonymous clients by address, token holders
 # by token. Format "<requests>/<second|minute|hour|day>".
-KB_API_THROTTLE_ANON = env("KB_API_THROTTLE_ANON", "120/minute")
-KB_API_THROTTLE_TOKEN = env("KB_API_THROTTLE_TOKEN", "1200/minute")
+KB_API_THROTTLE_ANON = envrate("KB_API_THROTTLE_ANON", "120/minute")
+KB_API_THROTTLE_TOKEN = envrate("KB_API_THROTTLE_TOKEN", "1200/minute")
+# Manifest checks through the web page, per client address (the API's check is throttled above).
+KB_WEB_CHECK_THROTTLE = envrate("KB_WEB_CHECK_THROTTLE", "60/minute")
 
 # Chat slash commands. Unset means the endpoint refuses every request (401).
 SLACK_SIGNING_SECRET = envlist("SLACK_SIGNING_SECRET")  # comma-separated during rotation

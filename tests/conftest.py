@@ -63,6 +63,13 @@ def outsider(db):
 
 
 @pytest.fixture(autouse=True)
+def _generous_web_check_rate(settings):
+    """Page tests post many checks from one test client address (and share Redis in CI): the
+    rate-limit test sets its own tight rate."""
+    settings.KB_WEB_CHECK_THROTTLE = "100000/minute"
+
+
+@pytest.fixture(autouse=True)
 def _search_index_dir(tmp_path_factory, settings):
     """Every test gets its own (empty) Whoosh index directory: tests never touch var/search.
     Per-process vocabulary caches (aliases, facet labels) are cleared: each test has its own DB."""

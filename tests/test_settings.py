@@ -42,3 +42,9 @@ def test_a_bad_database_url_fails_loudly():
     result = _load_settings({"DEBUG": "true", "DATABASE_URL": "nosuchscheme://x"})
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
+
+
+def test_a_bad_rate_fails_loudly():
+    result = _load_settings({"DEBUG": "true", "KB_WEB_CHECK_THROTTLE": "lots"})
+    assert result.returncode != 0
+    assert "KB_WEB_CHECK_THROTTLE='lots' is not a rate" in result.stderr

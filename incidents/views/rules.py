@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from incidents import selectors
+from incidents import ratelimit, selectors
 from incidents.forms import CheckForm
 from incidents.models import Status, Story
 from incidents.views import rulebook
@@ -160,6 +161,14 @@ def check(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "story": story, "scoped_rules": scoped_rules}
     if request.method != "POST":
         return render(request, "incidents/check.html", context)
+    decision = ratelimit.consume(
+        "web-check", ratelimit.client_key(request), settings.KB_WEB_CHECK_THROTTLE
+    )
+    if not decision.allowed:
+        context.update(rate_limited=True, retry_after=decision.retry_after)
+        response = render(request, "incidents/check.html", context, status=429)
+        response["Retry-After"] = str(decision.retry_after)
+        return response
     if not form.is_valid():
         return render(request, "incidents/check.html", context, status=400)
 

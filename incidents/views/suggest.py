@@ -7,39 +7,15 @@ the shared cache. A known source URL is recognised and answered with the existin
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from incidents import services
+from incidents import ratelimit, services
 from incidents.forms import SuggestForm
+from incidents.middleware import client_address
 from incidents.models import Status
 
-RATE_LIMIT = 5  # suggestions per address
-RATE_WINDOW = 60 * 60  # seconds
-
-
-def client_address(request: HttpRequest) -> str:
-    """REMOTE_ADDR, or the address KB_NUM_PROXIES hops from the right of X-Forwarded-For."""
-    proxies = settings.KB_NUM_PROXIES
-    remote = request.META.get("REMOTE_ADDR", "")
-    if proxies <= 0:
-        return remote
-    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h]
-    return hops[-proxies] if len(hops) >= proxies else remote
-
-
-def _over_limit(address: str) -> bool:
-    """Count this attempt; True once the address used up its window's quota."""
-    key = f"suggest-rate:{address}"
-    if cache.add(key, 1, RATE_WINDOW):
-        return False
-    try:
-        return cache.incr(key) > RATE_LIMIT
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, RATE_WINDOW)
-        return False
+RATE = "5/hour"  # suggestions per client address
 
 
 def suggest(request: HttpRequest) -> HttpResponse:
@@ -51,11 +27,15 @@ def suggest(request: HttpRequest) -> HttpResponse:
     if form.is_spam:
         return redirect("incidents:suggest_thanks")
     address = client_address(request)
-    if _over_limit(address):
+    decision = ratelimit.consume("suggest", ratelimit.client_key(request), RATE)
+    if not decision.allowed:
         response = render(
-            request, "incidents/suggest.html", {"form": form, "rate_limited": True}, status=429
+            request,
+            "incidents/suggest.html",
+            {"form": form, "rate_limited": True, "retry_minutes": -(-decision.retry_after // 60)},
+            status=429,
         )
-        response["Retry-After"] = str(RATE_WINDOW)
+        response["Retry-After"] = str(decision.retry_after)
         return response
     story, created = services.story_suggest(
         url=form.cleaned_data["url"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -122,3 +123,23 @@ def test_check_for_a_story_runs_only_its_rules(client, dataset):
 def test_example_prefills_the_form(client, db):
     body = client.get("/check/?example=1").content.decode()
     assert "kind: Deployment" in body
+
+
+@pytest.mark.django_db
+def test_checks_from_one_address_are_rate_limited(client, settings):
+    settings.KB_WEB_CHECK_THROTTLE = "2/minute"
+    address = "10." + ".".join(str(random.randrange(1, 255)) for _ in range(3))
+    replies = [
+        client.post("/check/", {"manifest": DEPLOYMENT}, REMOTE_ADDR=address) for _ in range(3)
+    ]
+    assert [r.status_code for r in replies] == [200, 200, 429]
+    assert 1 <= int(replies[2]["Retry-After"]) <= 60
+    body = replies[2].content.decode()
+    assert "were not checked" in body and 'id="results-title"' not in body
+    assert 'id="results-title"' in replies[1].content.decode()
+    assert DEPLOYMENT.splitlines()[3] in body  # the pasted text is kept in the form
+    assert_csp_clean(body)
+    # Reading the page is not counted, and another address has its own quota.
+    assert client.get("/check/", REMOTE_ADDR=address).status_code == 200
+    other = "10." + ".".join(str(random.randrange(1, 255)) for _ in range(3))
+    assert client.post("/check/", {"manifest": DEPLOYMENT}, REMOTE_ADDR=other).status_code == 200
