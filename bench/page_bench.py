@@ -59,6 +59,7 @@ def setup(var_dir: str) -> None:
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("KB_TESTING", "true")  # test secret key, plain static storage
     os.environ.setdefault("LOG_LEVEL", "warning")
+    os.environ.setdefault("KB_WEB_CHECK_THROTTLE", "100000000/minute")  # measure, not limit
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kb.settings")
     import django
 
