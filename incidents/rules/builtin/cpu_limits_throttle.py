@@ -45,6 +45,7 @@ RULE = Rule(
         "https://github.com/kubernetes/kubernetes/issues/67577",
     ),
     stories=(
+        "airbnb-p95s-worse",
         "buffer-remove-cpu-limits",
         "omio-cpu-limits-throttling",
         "zalando-kubecon-2019",

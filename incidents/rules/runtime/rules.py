@@ -29,7 +29,7 @@ CPU_THROTTLING = RuntimeRule(
         "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",
         "https://github.com/google/cadvisor/blob/master/docs/storage/prometheus.md",
     ),
-    stories=("buffer-remove-cpu-limits", "omio-cpu-limits-throttling"),
+    stories=("airbnb-p95s-worse", "buffer-remove-cpu-limits", "omio-cpu-limits-throttling"),
     expr="sum by (namespace, pod, container) (\n"
     '  rate(container_cpu_cfs_throttled_periods_total{container!=""}[5m]))\n'
     "/ sum by (namespace, pod, container) (\n"
