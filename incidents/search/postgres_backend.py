@@ -673,7 +673,7 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
         optional = sum(1 << i for i, g in enumerate(groups) if not g.required)
         if required:
             where.append(f"(s.b & {required}) = {required}")
-        if optional:
+        if required and optional:  # otherwise every scored story matched an optional group
             where.append(f"(s.b & {optional}) <> 0")
         source = (
             f"(SELECT story_id, sum(s) AS s, bit_or(b) AS b "
