@@ -5,13 +5,15 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class CheckForm(forms.Form):
     """Paste or upload YAML/JSON manifests. Exactly one of the two, within the size limit."""
 
     manifest = forms.CharField(
-        label="Paste manifests",
+        label=gettext_lazy("Paste manifests"),
         required=False,
         strip=False,
         widget=forms.Textarea(
@@ -24,17 +26,19 @@ class CheckForm(forms.Form):
             }
         ),
     )
-    file = forms.FileField(label="…or upload a file", required=False)
+    file = forms.FileField(label=gettext_lazy("…or upload a file"), required=False)
     story = forms.SlugField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.limit = settings.KB_MAX_MANIFEST_BYTES
         human = filesizeformat(self.limit)
-        self.fields[
-            "manifest"
-        ].help_text = f"YAML or JSON, one or many documents separated by ---. Up to {human}."
-        self.fields["file"].help_text = f".yaml, .yml or .json, up to {human}."
+        self.fields["manifest"].help_text = _(
+            "YAML or JSON, one or many documents separated by ---. Up to %(limit)s."
+        ) % {"limit": human}
+        self.fields["file"].help_text = _(".yaml, .yml or .json, up to %(limit)s.") % {
+            "limit": human
+        }
         self.fields["file"].widget.attrs["accept"] = ".yaml,.yml,.json,text/yaml,application/json"
 
     def clean(self) -> dict:
@@ -43,26 +47,29 @@ class CheckForm(forms.Form):
         upload = data.get("file")
         if upload and text.strip():
             raise forms.ValidationError(
-                "Paste manifests or upload a file, not both: clear the text box to check the file."
+                _(
+                    "Paste manifests or upload a file, not both: clear the text box to check "
+                    "the file."
+                )
             )
         if upload:
             if upload.size > self.limit:
                 raise forms.ValidationError(
-                    f"The file is {filesizeformat(upload.size)}; the limit is "
-                    f"{filesizeformat(self.limit)}. Split it and check the parts."
+                    _("The file is %(size)s; the limit is %(limit)s. Split it and check the parts.")
+                    % {"size": filesizeformat(upload.size), "limit": filesizeformat(self.limit)}
                 )
             data["content"] = upload.read()
             data["name"] = upload.name
         elif text.strip():
             if len(text.encode("utf-8")) > self.limit:
                 raise forms.ValidationError(
-                    f"The text is larger than {filesizeformat(self.limit)}. "
-                    "Split it and check the parts."
+                    _("The text is larger than %(limit)s. Split it and check the parts.")
+                    % {"limit": filesizeformat(self.limit)}
                 )
             data["content"] = text
             data["name"] = None
         else:
-            raise forms.ValidationError("Paste some YAML or JSON, or choose a file to upload.")
+            raise forms.ValidationError(_("Paste some YAML or JSON, or choose a file to upload."))
         return data
 
 
@@ -70,21 +77,21 @@ class SuggestForm(forms.Form):
     """A reader points curators at a write-up. `website` is a honeypot: people never see it."""
 
     url = forms.URLField(
-        label="Link to the write-up",
+        label=gettext_lazy("Link to the write-up"),
         max_length=500,
         assume_scheme="https",
-        help_text="The postmortem, blog post, talk or slides.",
+        help_text=gettext_lazy("The postmortem, blog post, talk or slides."),
         widget=forms.URLInput(attrs={"placeholder": "https://", "autocomplete": "url"}),
     )
-    title = forms.CharField(label="Title", max_length=300)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=300)
     what_happened = forms.CharField(
-        label="What happened?",
+        label=gettext_lazy("What happened?"),
         max_length=4000,
-        help_text="A sentence or two: what broke, and why it is worth learning from.",
+        help_text=gettext_lazy("A sentence or two: what broke, and why it is worth learning from."),
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     website = forms.CharField(
-        label="Leave this field empty",
+        label=gettext_lazy("Leave this field empty"),
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
@@ -92,7 +99,7 @@ class SuggestForm(forms.Form):
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
         if not url.lower().startswith(("http://", "https://")):
-            raise forms.ValidationError("Enter an http:// or https:// link.")
+            raise forms.ValidationError(_("Enter an http:// or https:// link."))
         return url
 
     @property

@@ -9,49 +9,50 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
 class SourceKind(models.TextChoices):
-    BLOG_POST = "blog-post", "Blog post"
-    POSTMORTEM = "postmortem", "Postmortem"
-    INCIDENT_REPORT = "incident-report", "Incident report"
-    TALK = "talk", "Talk"
-    SLIDES = "slides", "Slides"
-    FORUM_POST = "forum-post", "Forum post"
+    BLOG_POST = "blog-post", _("Blog post")
+    POSTMORTEM = "postmortem", _("Postmortem")
+    INCIDENT_REPORT = "incident-report", _("Incident report")
+    TALK = "talk", _("Talk")
+    SLIDES = "slides", _("Slides")
+    FORUM_POST = "forum-post", _("Forum post")
 
 
 class Platform(models.TextChoices):
     GKE = "gke", "GKE"
     EKS = "eks", "EKS"
     AKS = "aks", "AKS"
-    AWS = "aws", "AWS (self-managed)"
-    GCP = "gcp", "GCP (self-managed)"
-    AZURE = "azure", "Azure (self-managed)"
-    ON_PREMISE = "on-premise", "On-premise"
-    MULTIPLE = "multiple", "Multiple"
-    UNKNOWN = "unknown", "Unknown"
+    AWS = "aws", _("AWS (self-managed)")
+    GCP = "gcp", _("GCP (self-managed)")
+    AZURE = "azure", _("Azure (self-managed)")
+    ON_PREMISE = "on-premise", _("On-premise")
+    MULTIPLE = "multiple", _("Multiple")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
 
 
 class Provenance(models.TextChoices):
-    SOURCE = "source", "Summarised from the source write-up"
-    LISTING = "listing", "From the k8s.af listing only"
+    SOURCE = "source", _("Summarised from the source write-up")
+    LISTING = "listing", _("From the k8s.af listing only")
 
 
 class Severity(models.TextChoices):
-    INFO = "info", "Info"
-    WARNING = "warning", "Warning"
-    ERROR = "error", "Error"
+    INFO = "info", _("Info")
+    WARNING = "warning", _("Warning")
+    ERROR = "error", _("Error")
 
 
 class RuleKind(models.TextChoices):
-    MANIFEST = "manifest", "Manifest check"
-    RUNTIME = "runtime", "Runtime alert (PromQL)"
+    MANIFEST = "manifest", _("Manifest check")
+    RUNTIME = "runtime", _("Runtime alert (PromQL)")
 
 
 def _in(field: str, choices: type[models.TextChoices]) -> Q:

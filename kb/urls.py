@@ -17,5 +17,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/(?:.*/)?$", api_not_found),
     path("chat/", include("incidents.chat.urls")),
+    # set_language: the language switch posts here with `next`, the page to return to.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("incidents.urls")),
 ]

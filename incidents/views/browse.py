@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from incidents import selectors
 from incidents.models import Category, Platform, Story, Technology
@@ -34,7 +35,7 @@ def _list_page(request: HttpRequest, stories, **context) -> HttpResponse:
 
 
 def story_list(request: HttpRequest) -> HttpResponse:
-    return _list_page(request, selectors.story_list(), heading="All stories")
+    return _list_page(request, selectors.story_list(), heading=_("All stories"))
 
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -43,7 +44,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         selectors.story_list().filter(categories=category),
         heading=category.name,
-        kicker="Category",
+        kicker=_("Category"),
         description=category.description,
         feed_url=reverse("incidents:category_feed", args=[category.slug]),
         search_url=f"{reverse('incidents:search')}?category={category.slug}",
@@ -56,7 +57,7 @@ def technology_detail(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         selectors.story_list().filter(technologies=technology),
         heading=technology.name,
-        kicker="Technology",
+        kicker=_("Technology"),
         description=technology.description,
         aliases=technology.aliases,
         search_url=f"{reverse('incidents:search')}?technology={technology.slug}",
@@ -66,12 +67,12 @@ def technology_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def platform_detail(request: HttpRequest, slug: str) -> HttpResponse:
     labels = dict(Platform.choices)
     if slug not in labels:
-        raise Http404("No such platform.")
+        raise Http404(_("No such platform."))
     return _list_page(
         request,
         selectors.story_list().filter(platform=slug),
         heading=labels[slug],
-        kicker="Platform",
+        kicker=_("Platform"),
         search_url=f"{reverse('incidents:search')}?platform={slug}",
     )
 
@@ -79,7 +80,7 @@ def platform_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def story_detail(request: HttpRequest, slug: str) -> HttpResponse:
     story: Story | None = selectors.story_get(slug=slug)
     if story is None:
-        raise Http404("No published story with that slug.")
+        raise Http404(_("No published story with that slug."))
     rules = rulebook.rules_for_story(story)
     context = {
         "story": story,

@@ -12,23 +12,28 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from incidents import search
 from incidents.views import pages
 
 FACETS = (
-    ("category", "Category"),
-    ("technology", "Technology"),
-    ("platform", "Platform"),
-    ("year", "Year"),
-    ("source_kind", "Source"),
+    ("category", gettext_lazy("Category")),
+    ("technology", gettext_lazy("Technology")),
+    ("platform", gettext_lazy("Platform")),
+    ("year", gettext_lazy("Year")),
+    ("source_kind", gettext_lazy("Source")),
 )
 FILTER_KEYS = (*(k for k, _ in FACETS), "has_rules")
 PER_PAGE = 20
 MAX_QUERY = 200
 MAX_VALUES = 20  # per filter; more is not a person clicking checkboxes
 SHOWN_VALUES = 8  # facet values shown before "more"
-FIELD_LABELS = {"contributing_factors": "Contributing factors", "listing_involved": "Involved"}
+FIELD_LABELS = {
+    "contributing_factors": gettext_lazy("Contributing factors"),
+    "listing_involved": gettext_lazy("Involved"),
+}
 
 
 @dataclass
@@ -120,7 +125,7 @@ def _facet_counts(query: str, filters: dict[str, list[str]], results) -> dict[st
     numbers (disjunctive faceting).
     """
     counts = dict(results.facets)
-    for key, _ in FACETS:
+    for key, _legend in FACETS:
         if key in filters:
             others = {k: v for k, v in filters.items() if k != key}
             counts[key] = search.search(
@@ -161,7 +166,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     active = [
         {
             "key": key,
-            "label": "Has a rule" if key == "has_rules" else labels.get((key, v), v),
+            "label": _("Has a rule") if key == "has_rules" else labels.get((key, v), v),
             "remove": _without(query, filters, key, v),
         }
         for key, values in filters.items()

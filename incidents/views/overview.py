@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from incidents import charts
 from incidents.models import SourceKind, Status, Story, StoryRule
@@ -26,7 +27,7 @@ def coverage() -> dict:
     }
     links |= {(slug, r.id) for r in rules for slug in r.stories if slug in published}
     per_story: dict[str, int] = {}
-    for slug, _ in links:
+    for slug, _rule in links:
         per_story[slug] = per_story.get(slug, 0) + 1
     stories.sort(key=lambda s: (-per_story.get(s.slug, 0), s.title.lower()))
     backed = {r for _, r in links}
@@ -64,15 +65,15 @@ def overview(request: HttpRequest) -> HttpResponse:
         ),
         "coverage": cov,
     }
-    context["year_chart"] = charts.column_chart(context["years"], title="Stories per year")
+    context["year_chart"] = charts.column_chart(context["years"], title=_("Stories per year"))
     context["category_chart"] = charts.hbar_chart(
-        context["categories"], title="Stories per category"
+        context["categories"], title=_("Stories per category")
     )
     context["platform_chart"] = charts.hbar_chart(
-        context["platforms"], title="Stories per platform", variant=2
+        context["platforms"], title=_("Stories per platform"), variant=2
     )
     context["kind_chart"] = charts.hbar_chart(
-        context["kinds"], title="Stories per kind of source", variant=3
+        context["kinds"], title=_("Stories per kind of source"), variant=3
     )
     context["matrix"] = charts.coverage_matrix(
         [
@@ -81,6 +82,6 @@ def overview(request: HttpRequest) -> HttpResponse:
         ],
         [charts.MatrixRow(r.id, r.title) for r in cov["rules"]],
         {(s, r) for s, r in cov["links"]},
-        title="Coverage: which rules catch which stories",
+        title=_("Coverage: which rules catch which stories"),
     )
     return render(request, "incidents/overview.html", context)

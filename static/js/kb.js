@@ -39,7 +39,7 @@
       if (!navigator.clipboard) return;
       navigator.clipboard.writeText(text).then(function () {
         var label = button.textContent;
-        button.textContent = "Copied";
+        button.textContent = button.getAttribute("data-copied-label") || "Copied";
         setTimeout(function () { button.textContent = label; }, 1500);
       });
     });
