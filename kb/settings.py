@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from incidents.rules.stories import DEFAULT_SITE_URL
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -84,7 +86,7 @@ ALLOWED_HOSTS = envlist(
     "ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" + (",testserver" if DEBUG else "")
 )
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env("SITE_URL", DEFAULT_SITE_URL).rstrip("/")  # kbcheck links to it too
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -554,6 +554,8 @@ class CheckView(KBApiMixin, APIView):
             return {
                 "slug": story.slug,
                 "title": story.title,
+                "organisation": story.organisation,
+                "year": story.year,
                 "source_url": story.source_url,
                 "url": _absolute(request, story.get_absolute_url()),
             }

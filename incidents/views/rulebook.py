@@ -122,6 +122,8 @@ def story_resolver(request) -> Any:
                 {
                     "slug": story.slug,
                     "title": story.title,
+                    "organisation": story.organisation,
+                    "year": story.year,
                     "source_url": story.source_url,
                     "url": request.build_absolute_uri(story.get_absolute_url()),
                 }

@@ -78,6 +78,8 @@ def test_findings_link_to_published_stories(client, stories, make_story):
         {
             "slug": "datadog-10-ways-shoot-foot",
             "title": "10 ways to shoot yourself in the foot",
+            "organisation": "Example Org",
+            "year": 2020,
             "source_url": "https://example.com/post-5",
             "url": "http://testserver/stories/datadog-10-ways-shoot-foot/",
         }

@@ -36,6 +36,8 @@ def fake_story_resolver(slug: str) -> dict | None:
     return {
         "slug": slug,
         "title": f"Story {slug}",
+        "organisation": "Example Org",
+        "year": 2020,
         "source_url": f"https://example.com/{slug}",
         "url": f"/stories/{slug}/",
     }

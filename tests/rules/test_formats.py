@@ -50,6 +50,8 @@ def test_json_has_exactly_the_shared_shape():
                 {
                     "slug": "jwplayer-cryptominer",
                     "title": "Story jwplayer-cryptominer",
+                    "organisation": "Example Org",
+                    "year": 2020,
                     "source_url": "https://example.com/jwplayer-cryptominer",
                     "url": "/stories/jwplayer-cryptominer/",
                 }
@@ -94,7 +96,10 @@ def test_text_groups_findings_by_object_and_names_the_stories():
     assert "pod.yaml: Pod ops/agent (document 0)" in text
     assert "error    KB021 privileged-container" in text
     assert "at spec.containers[0].securityContext.privileged (line 8)" in text
-    assert "story: Story jwplayer-cryptominer </stories/jwplayer-cryptominer/>" in text
+    assert (
+        "story: Story jwplayer-cryptominer (Example Org, 2020) </stories/jwplayer-cryptominer/>"
+        in text
+    )
     assert text.rstrip().endswith("0 suppressed.")
 
 

@@ -2,8 +2,9 @@
 
     render(report, "json", story_resolver=resolve, rule_url=lambda rule_id: f"/rules/{rule_id}/")
 
-`story_resolver(slug)` returns {"slug", "title", "source_url", "url"} for a linked story, or None
-to leave it out (the Django side reads the database; tests pass a dictionary lookup).
+`story_resolver(slug)` returns {"slug", "title", "organisation", "year", "source_url", "url"} for a
+linked story, or None to leave it out (kbcheck reads the story files shipped in the package,
+`incidents.rules.stories`; the site reads the database; tests pass a dictionary lookup).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from incidents.rules.findings import Report
 StoryResolver = Callable[[str], "dict[str, Any] | None"]
 RuleUrl = Callable[[str], str]
 FORMATS = ("text", "json", "sarif")
+STORY_FIELDS = ("slug", "title", "organisation", "year", "source_url", "url")
 
 
 def default_rule_url(rule_id: str) -> str:
@@ -38,11 +40,7 @@ class StoryCache:
         for slug in slugs:
             if slug not in self._cache:
                 story = self._resolver(slug)
-                self._cache[slug] = (
-                    {k: story.get(k) for k in ("slug", "title", "source_url", "url")}
-                    if story
-                    else None
-                )
+                self._cache[slug] = {k: story.get(k) for k in STORY_FIELDS} if story else None
             if self._cache[slug] is not None:
                 stories.append(self._cache[slug])
         return stories

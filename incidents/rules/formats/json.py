@@ -3,7 +3,7 @@
 {"findings": [{"rule": {"id", "slug", "title", "severity", "url"},
                "object": {"apiVersion", "kind", "namespace", "name"},
                "path", "message", "document", "line",
-               "stories": [{"slug", "title", "source_url", "url"}]}],
+               "stories": [{"slug", "title", "organisation", "year", "source_url", "url"}]}],
  "errors": [{"document", "line", "message", "code"}],
  "summary": {"documents", "objects", "findings", "errors", "suppressed", "by_severity"}}
 

@@ -20,7 +20,7 @@ def render_text(report: Report, *, stories, rule_url, color: bool = False) -> st
                 out.append(f"           at {f.path}{line}")
             out.append(f"           rule: {f.rule.title} <{rule_url(f.rule.id)}>")
             for story in stories(f.rule.stories):
-                out.append(f"           story: {story['title']} <{story.get('url') or ''}>")
+                out.append(f"           story: {_story_line(story)}")
         out.append("")
     if report.errors:
         out.append("Input errors:")
@@ -38,3 +38,9 @@ def render_text(report: Report, *, stories, rule_url, color: bool = False) -> st
         f"{s['errors']} input error(s); {s['suppressed']} suppressed."
     )
     return "\n".join(out) + "\n"
+
+
+def _story_line(story) -> str:
+    """`Title (Organisation, 2020) <url>`, leaving out what the story does not say."""
+    about = ", ".join(str(story[k]) for k in ("organisation", "year") if story.get(k))
+    return f"{story['title']}{f' ({about})' if about else ''} <{story.get('url') or ''}>"
