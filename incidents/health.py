@@ -6,7 +6,9 @@
   both through the same code paths the pages use. A failing dependency returns 503 with the
   name of what failed, so the pod is taken out of the Service until it recovers by itself.
 
-Both are plain JSON, never cached, and carry no data beyond "ok"/"fail" per check.
+Both are plain JSON, never cached. A failed check carries a `cause`: a fixed phrase naming what
+is wrong and what repairs it, or the exception class; never the exception's message (it can hold
+host names and paths, and the probe is reachable by anyone who can reach the pod).
 """
 
 from __future__ import annotations
@@ -38,12 +40,23 @@ def _check_database() -> None:
         raise RuntimeError("unexpected answer to SELECT 1")
 
 
+class NotReady(Exception):
+    """A check failed for a known reason; the message is the public `cause`."""
+
+
 def _check_search() -> None:
     """The index exists and answers a query, through the same interface the pages use. A stale
     entry is not a readiness failure (the index still answers; the system check reports it)."""
     if not search.index_status()["exists"]:
-        raise RuntimeError("search index missing (run rebuild_search_index)")
-    search.search("pod restart", per_page=1, highlight=False)
+        raise NotReady("search index missing: run rebuild_search_index")
+    try:
+        search.search("pod restart", per_page=1, highlight=True)
+    except Exception as exc:
+        logger.warning("search readiness query failed", exc_info=True)
+        raise NotReady(
+            f"search index cannot answer a search ({exc.__class__.__name__}):"
+            " run rebuild_search_index --check"
+        ) from exc
 
 
 CHECKS = {"database": _check_database, "search": _check_search}
@@ -60,7 +73,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
             check()
         except Exception as exc:  # any failure means "not ready", never a 500
             healthy = False
-            results[name] = {"status": "fail"}
+            cause = str(exc) if isinstance(exc, NotReady) else exc.__class__.__name__
+            results[name] = {"status": "fail", "cause": cause}
             # A broken database connection does not stick to this thread: Django closes
             # unusable connections when the request finishes (close_old_connections).
             logger.warning("readiness check %s failed: %s", name, exc.__class__.__name__)

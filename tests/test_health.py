@@ -81,3 +81,28 @@ def test_probes_are_not_redirected_to_https(client, settings, search_index, path
     settings.SECURE_SSL_REDIRECT = True
     assert client.get(path).status_code == 200
     assert client.get("/stories/").status_code == 301
+
+
+@pytest.mark.django_db
+def test_readyz_names_the_cause_when_the_index_cannot_answer(client, monkeypatch, search_index):
+    search_index()
+
+    def broken_search(*args, **kwargs):
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'NoneType'")
+
+    monkeypatch.setattr(health.search, "search", broken_search)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    cause = response.json()["checks"]["search"]["cause"]
+    assert "TypeError" in cause and "rebuild_search_index --check" in cause
+    assert "NoneType" not in cause
+
+
+@pytest.mark.django_db
+def test_readyz_is_ready_with_a_suggested_draft_in_a_rebuilt_index(client, make_story):
+    from incidents import search, services
+
+    make_story(slug="dns")
+    services.story_suggest(url="https://example.org/x", title="Outage", what_happened="broke")
+    search.rebuild()
+    assert client.get("/readyz").status_code == 200

@@ -34,7 +34,8 @@ Index maintenance
         before; a rollback leaves no trace). Errors are logged, not raised to the user; the
         system check and `rebuild_search_index --check` catch anything missed.
     rebuild(progress=None) -> int          build a fresh index and swap it in atomically
-    check_index(fix=False) -> CheckReport  stories whose indexed version/content differs
+    check_index(fix=False) -> CheckReport  stories whose indexed version/content differs, and
+                                           whether the index answers a search at all (probe())
     index_status() -> dict                 cheap health summary (used by the system check)
 
 Backends: incidents.search.whoosh_backend (default) and incidents.search.postgres_backend
@@ -68,6 +69,7 @@ __all__ = [
     "index_stories_on_commit",
     "match_text",
     "more_like_this",
+    "probe",
     "rebuild",
     "remove_stories_on_commit",
     "search",
@@ -181,11 +183,27 @@ class CheckReport:
     missing: list[int] = field(default_factory=list)  # in the database, not in the index
     stale: list[int] = field(default_factory=list)  # indexed version/content differs
     orphaned: list[int] = field(default_factory=list)  # in the index, not in the database
+    # Why the index cannot answer a search ("" when it can): an index can hold every story at
+    # its current version and still be unreadable by the search code.
+    unusable: str = ""
     fixed: bool = False
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.stale or self.orphaned)
+        return not (self.missing or self.stale or self.orphaned or self.unusable)
+
+
+def probe() -> str:
+    """Run one search over every story through the backend; "" if it answers, else the cause
+    (exception class and a short message, for operators: never shown to anonymous callers)."""
+    try:
+        backend().search(
+            parse("pod restart"), page=1, per_page=1, highlight=True, published_only=False
+        )
+    except Exception as exc:  # any failure means the index cannot serve the pages
+        log.warning("search index probe failed", exc_info=True)
+        return f"{exc.__class__.__name__}: {str(exc)[:200]}"
+    return ""
 
 
 def check_index(fix: bool = False) -> CheckReport:
@@ -204,7 +222,14 @@ def check_index(fix: bool = False) -> CheckReport:
         elif got != (doc.version, doc.doc_hash):
             report.stale.append(story.pk)
     report.orphaned = sorted(set(indexed) - seen)
-    if fix and not report.ok:
+    report.unusable = probe()
+    if fix and report.unusable:
+        # Repairing entries cannot fix an unreadable index: rebuild it, then search again.
+        b.rebuild()
+        report.missing, report.stale, report.orphaned = [], [], []
+        report.unusable = probe()
+        report.fixed = not report.unusable
+    elif fix and not report.ok:
         ids = report.missing + report.stale + report.orphaned
         for start in range(0, len(ids), 500):
             b.index_ids(ids[start : start + 500])

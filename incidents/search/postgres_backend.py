@@ -105,10 +105,12 @@ CREATE TABLE IF NOT EXISTS {LEXEMES} (lexeme text PRIMARY KEY, ndoc integer NOT 
 
 # ts_rank's normalisation 1 divides by log2(1 + the vector's position count), recounting the
 # positions on every call: most of its cost. Stored per document, ts_rank(..., 0) / rank_norm
-# rounded to real is bit-for-bit ts_rank(..., 1).
+# rounded to real is bit-for-bit ts_rank(..., 1). An empty vector (a story with nothing to
+# index, such as a reader's suggestion) has no positions: the sum is NULL and the row would be
+# refused, so it is stored as 1 (an empty vector matches nothing, its norm is never used).
 NORM_SQL = (
-    "ln((SELECT sum(coalesce(array_length(positions, 1), 1)) FROM unnest({v}))::float8 + 1)"
-    " / ln(2::float8)"
+    "coalesce(ln((SELECT sum(coalesce(array_length(positions, 1), 1)) FROM unnest({v}))::float8"
+    " + 1) / ln(2::float8), 1)"
 )
 # A lexeme as a one-operand tsquery: quoted, with quotes and backslashes doubled (the tsquery
 # input syntax), so the lexeme is taken verbatim and never parsed as an operator.

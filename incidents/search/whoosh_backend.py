@@ -131,7 +131,10 @@ class _View:
         self.count = len(self.alive)
         self.norm: dict[str, list[float]] = {}
         for f in TEXT_FIELDS:
-            lengths = [reader.doc_field_length(d, f, 0) for d in range(n)]
+            # `or 0`: Whoosh's W3 codec answers None, not the default, for a document whose
+            # field is empty (length byte 0) once a segment has a length column, i.e. after a
+            # rebuild or a merge that includes an empty story (an anonymous suggestion's draft).
+            lengths = [reader.doc_field_length(d, f, 0) or 0 for d in range(n)]
             avg = (sum(lengths) / self.count) if self.count else 1.0
             avg = avg or 1.0
             # BM25F: each field's tf is divided by its length normalisation and weighted.

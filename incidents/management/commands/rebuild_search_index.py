@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from incidents import search
 
@@ -14,7 +14,8 @@ class Command(BaseCommand):
     help = (
         "Rebuild the search index from the database (built aside, swapped in atomically: searches "
         "keep working meanwhile). With --check, report stories whose indexed version or content "
-        "differs from the database and re-index them (--dry-run: report only)."
+        "differs from the database and re-index them, and search the index once (an index that "
+        "cannot answer is rebuilt; exit 1 if it still cannot). --dry-run: report only."
     )
 
     def add_arguments(self, parser):
@@ -41,6 +42,11 @@ class Command(BaseCommand):
             ):
                 if ids:
                     self.stdout.write(f"  {label}: {', '.join(map(str, ids[:50]))}")
+            if report.unusable:
+                raise CommandError(
+                    f"{backend}: the index cannot answer a search ({report.unusable})"
+                    + ("" if options["dry_run"] else "; a full rebuild did not fix it")
+                )
             if report.ok:
                 self.stdout.write(self.style.SUCCESS("index is up to date"))
             elif report.fixed:
