@@ -176,10 +176,32 @@ _PLAIN_CACHE: dict[str, Any] = {}
 _PLAIN_CACHE_MAX = 4096
 
 
+# No Kubernetes number needs more characters than this (an int64 has 19 digits, a YAML 1.1
+# sexagesimal int64 about 33 characters). Longer numbers are refused before conversion: Python
+# refuses to convert integers of over 4,300 digits, and PyYAML converts a sexagesimal number
+# (`1:0:0:0...`) with one big-integer multiplication per part, quadratic in its length (38 s of
+# CPU for a 1.4 MB scalar).
+MAX_NUMBER_CHARS = 100
+
+
+class NumberTooLong(ValueError):
+    """A number's text is longer than MAX_NUMBER_CHARS: refused, never converted."""
+
+    def __init__(self, text: str):
+        super().__init__(
+            f"a number of {len(text)} characters ({text[:20]}...) is refused: Kubernetes numbers "
+            f"fit in {MAX_NUMBER_CHARS} characters"
+        )
+
+
 def _typed(tag: str, value: str) -> Any:
     if tag == _T_INT:
+        if len(value) > MAX_NUMBER_CHARS:
+            raise NumberTooLong(value)
         return _CONSTRUCTOR.construct_yaml_int(ScalarNode(tag, value))
     if tag == _T_FLOAT:
+        if len(value) > MAX_NUMBER_CHARS and ":" in value:
+            raise NumberTooLong(value)  # sexagesimal: one Python step per part
         return _CONSTRUCTOR.construct_yaml_float(ScalarNode(tag, value))
     if tag == _T_BOOL:
         return _BOOL[value.lower()]
@@ -212,7 +234,12 @@ def _plain(value: str) -> Any:
 def _scalar(event: ScalarEvent) -> Any:
     tag = event.tag
     if tag is None or tag == "!":
-        return _plain(event.value) if event.implicit[0] else event.value
+        if not event.implicit[0]:
+            return event.value
+        try:
+            return _plain(event.value)
+        except NumberTooLong as exc:
+            raise _DocumentError(str(exc), "bad-scalar", event.start_mark.line) from None
     if tag.startswith("tag:yaml.org,2002:"):
         try:
             return _typed(tag, event.value)
@@ -553,12 +580,14 @@ def _load_json(text: str, limits: Limits) -> LoadResult | None:
         return result
 
     try:
-        data = json.loads(text, object_pairs_hook=pairs_hook)
+        data = json.loads(text, object_pairs_hook=pairs_hook, parse_int=_json_int)
     except RecursionError:
         return LoadResult([], [InputError(0, None, "JSON nesting too deep: refused", "too-deep")])
+    except NumberTooLong as exc:
+        return LoadResult([], [InputError(0, None, str(exc), "bad-scalar")])
     except ValueError:
         return None
-    problem = _check_shape(data, limits)
+    problem = _check_shape(data, limits, surrogates=_SURROGATE_ESCAPE.search(text) is not None)
     if problem is not None:
         return LoadResult([], [InputError(0, 1, problem[0], problem[1])])
     errors = [
@@ -571,18 +600,40 @@ def _load_json(text: str, limits: Limits) -> LoadResult | None:
     return LoadResult([document], errors)
 
 
-def _check_shape(data: Any, limits: Limits) -> tuple[str, str] | None:
-    """Depth and node count of already-parsed JSON, without recursion."""
+def _json_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise NumberTooLong(text)
+    return int(text)
+
+
+# A JSON escape of a UTF-16 surrogate: paired ones decode to one character, a lone one to a str
+# that cannot be encoded as UTF-8 (every later write of it, the response included, would fail).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_BAD_UNICODE = (
+    "a JSON string holds a lone UTF-16 surrogate escape (such as \\ud800): not valid Unicode",
+    "bad-unicode",
+)
+
+
+def _check_shape(data: Any, limits: Limits, surrogates: bool = False) -> tuple[str, str] | None:
+    """Depth and node count of already-parsed JSON, without recursion; with `surrogates`, also
+    refuse strings holding a lone surrogate."""
     nodes = 0
     todo: list[tuple[Any, int]] = [(data, 1)]
+    lone = _LONE_SURROGATE.search
     while todo:
         value, depth = todo.pop()
         nodes += 1
         if nodes > limits.max_nodes:
             return (f"more than {limits.max_nodes} nodes in the input", "too-many-nodes")
+        if surrogates and isinstance(value, str) and lone(value):
+            return _BAD_UNICODE
         if isinstance(value, dict):
             if depth > limits.max_depth:
                 return (f"nesting deeper than {limits.max_depth} levels refused", "too-deep")
+            if surrogates and any(lone(k) for k in value):
+                return _BAD_UNICODE
             todo.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, list):
             if depth > limits.max_depth:

@@ -153,3 +153,22 @@ def test_manifests_over_the_limit_are_a_413(client, settings, db):
         "message": "The request body is larger than the limit of 1024 bytes.",
         "details": {"limit_bytes": 1024},
     }
+
+
+HOSTILE_NUMBERS = {
+    "yaml-5000-digit-int": ("application/yaml", "kind: Pod\nspec: {replicas: " + "9" * 5000 + "}"),
+    "json-5000-digit-int": ("application/json", '{"kind": "Pod", "n": ' + "9" * 5000 + "}"),
+    "json-lone-surrogate": ("application/json", '{"kind": "Pod", "metadata": {"name": "\\ud800"}}'),
+    "yaml-sexagesimal": ("application/yaml", "kind: Pod\nn: 1" + ":0" * 50_000),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_NUMBERS))
+def test_numbers_and_strings_python_cannot_handle_are_a_400(client, db, name):
+    content_type, body = HOSTILE_NUMBERS[name]
+    response = client.post("/api/v1/check/", data=body, content_type=content_type)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_manifests"
+    assert error["details"]["errors"][0]["code"] in {"bad-scalar", "bad-unicode"}
+    assert len(response.content) < 2000

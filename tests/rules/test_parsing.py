@@ -156,3 +156,46 @@ def test_line_of_points_at_the_deepest_existing_field():
 def test_bytes_and_str_give_the_same_result():
     text = "kind: Pod\nmetadata: {name: é}\n"
     assert load_documents(text.encode()).documents[0].data == load_documents(text).documents[0].data
+
+
+BIG = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"replicas: {BIG}",  # over Python's int/str conversion limit
+        f"replicas: 0x{'f' * 5000}",  # converts, but could never be printed
+        "replicas: " + "9_" * 3000 + "9",
+        f"replicas: !!int {BIG}",
+        f'{{"replicas": {BIG}}}',
+        f"[{BIG}]",
+    ],
+    ids=["yaml", "yaml-hex", "yaml-underscores", "yaml-tagged", "json", "json-list"],
+)
+def test_integers_too_long_for_kubernetes_are_a_document_error(text):
+    result = load_documents(text)
+    assert result.documents == []
+    assert codes(result) == ["bad-scalar"]
+    assert "5000" in result.errors[0].message or "characters" in result.errors[0].message
+
+
+def test_long_sexagesimal_numbers_are_refused_without_converting_them():
+    text = "replicas: " + ":".join(["1"] + ["0"] * 700_000)  # 1.4 MB, YAML 1.1 base 60
+    started = time.process_time()
+    result = load_documents(text)
+    assert time.process_time() - started < 1.0
+    assert codes(result) == ["bad-scalar"]
+    # Short ones still read as YAML 1.1 says (PyYAML does the same).
+    assert load_documents("a: 1:30").documents[0].data == {"a": 90}
+
+
+@pytest.mark.parametrize("text", ['{"a": "\\ud800"}', '{"\\udfff": 1}', '["ok", ["\\udc00x"]]'])
+def test_json_lone_surrogates_are_a_document_error(text):
+    result = load_documents(text)
+    assert result.documents == []
+    assert codes(result) == ["bad-unicode"]
+
+
+def test_json_surrogate_pairs_are_read():
+    assert load_documents('{"a": "\\ud83d\\ude00"}').documents[0].data == {"a": "\U0001f600"}

@@ -143,3 +143,25 @@ def test_checks_from_one_address_are_rate_limited(client, settings):
     assert client.get("/check/", REMOTE_ADDR=address).status_code == 200
     other = "10." + ".".join(str(random.randrange(1, 255)) for _ in range(3))
     assert client.post("/check/", {"manifest": DEPLOYMENT}, REMOTE_ADDR=other).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kind: Pod\nspec: {replicas: " + "9" * 5000 + "}",
+        '{"kind": "Pod", "n": ' + "9" * 5000 + "}",
+        '{"kind": "Pod", "metadata": {"name": "\\ud800"}}',
+        "kind: Pod\nn: 1" + ":0" * 50_000,
+    ],
+    ids=["yaml-bigint", "json-bigint", "json-lone-surrogate", "yaml-sexagesimal"],
+)
+@pytest.mark.parametrize("how", ["paste", "upload"])
+def test_numbers_and_strings_python_cannot_handle_are_reported_not_a_500(client, text, how):
+    if how == "paste":
+        response = client.post("/check/", {"manifest": text})
+    else:
+        upload = SimpleUploadedFile("m.yaml", text.encode(), "text/yaml")
+        response = client.post("/check/", {"file": upload})
+    assert response.status_code in (200, 400)
+    assert "refused" in response.content.decode() or "surrogate" in response.content.decode()
