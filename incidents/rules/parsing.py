@@ -194,6 +194,9 @@ class NumberTooLong(ValueError):
         )
 
 
+_NUMBERISH = re.compile(r"[-+]?[0-9][0-9_:.+-]*")
+
+
 def _typed(tag: str, value: str) -> Any:
     if tag == _T_INT:
         if len(value) > MAX_NUMBER_CHARS:
@@ -220,6 +223,12 @@ def _plain(value: str) -> Any:
     result: Any = value
     resolvers = _IMPLICIT.get(value[0] if value else "")
     if resolvers is not None:
+        if len(value) > MAX_NUMBER_CHARS and ":" in value:
+            # Only a sexagesimal number has both a digit first and a colon; PyYAML's pattern for
+            # it repeats a group per part, and matching 700,000 parts takes ~80 MB of stack.
+            if _NUMBERISH.fullmatch(value):
+                raise NumberTooLong(value)
+            resolvers = [(t, r) for t, r in resolvers if t != _T_INT and t != _T_FLOAT]
         for tag, regexp in resolvers:
             if regexp.match(value):
                 result = _typed(tag, value)
