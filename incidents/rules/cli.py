@@ -113,7 +113,9 @@ def run(options: Mapping[str, Any], *, stdin: IO[bytes], write: Callable[[str], 
     except EngineUsageError as exc:
         raise UsageError(str(exc)) from None
     stories = StoryFiles(site_url)
-    write(render(report, options["format"], story_resolver=stories, rule_url=stories.rule_url))
+    fmt = options["format"]
+    extra = {"fail_on": options["fail_on"]} if fmt == "junit" else {}
+    write(render(report, fmt, story_resolver=stories, rule_url=stories.rule_url, **extra))
     return report.exit_code(options["fail_on"])
 
 

@@ -1,4 +1,5 @@
-"""Render a Report as text (for people), JSON (shared with the API) or SARIF 2.1.0 (for CI).
+"""Render a Report as text (for people), JSON (shared with the API), or for CI: SARIF 2.1.0
+(GitHub code scanning), JUnit XML (test report views), GitLab Code Quality JSON.
 
     render(report, "json", story_resolver=resolve, rule_url=lambda rule_id: f"/rules/{rule_id}/")
 
@@ -16,7 +17,7 @@ from incidents.rules.findings import Report
 
 StoryResolver = Callable[[str], "dict[str, Any] | None"]
 RuleUrl = Callable[[str], str]
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "junit", "codequality")
 STORY_FIELDS = ("slug", "title", "organisation", "year", "source_url", "url")
 
 
@@ -60,6 +61,10 @@ def render(
         from incidents.rules.formats.json import render_json as renderer
     elif fmt == "sarif":
         from incidents.rules.formats.sarif import render_sarif as renderer
+    elif fmt == "junit":
+        from incidents.rules.formats.junit import render_junit as renderer
+    elif fmt == "codequality":
+        from incidents.rules.formats.codequality import render_codequality as renderer
     else:
         raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     return renderer(report, stories=StoryCache(story_resolver), rule_url=rule_url, **options)
