@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,33 @@ def test_promtool_unit_tests_show_each_alert_firing_and_quiet(rule_dir):
         [promtool(), "test", "rules", *tests], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_kbcheck_export_as_rules_file_passes_promtool_check_rules(tmp_path):
+    """What `kbcheck --export prometheus --as rules-file > kb-alerts.yaml` writes, as a process."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "incidents.rules.cli",
+            "--export",
+            "prometheus",
+            "--as",
+            "rules-file",
+            "--site-url",
+            "https://kb.example",
+        ],
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    rules_file = tmp_path / "kb-alerts.yaml"
+    rules_file.write_bytes(result.stdout)
+    assert list(yaml.safe_load(result.stdout)) == ["groups"]
+    check = subprocess.run(
+        [promtool(), "check", "rules", str(rules_file)], capture_output=True, text=True, timeout=60
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert f"SUCCESS: {len(REGISTRY.runtime_rules())} rules found" in check.stdout
