@@ -105,3 +105,66 @@ class SuggestForm(forms.Form):
     @property
     def is_spam(self) -> bool:
         return bool(self.cleaned_data.get("website"))
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file field that takes several files at once (the snapshot script writes four)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class SnapshotForm(forms.Form):
+    """Upload the files of a cluster snapshot (deploy/snapshot.sh), or paste one JSON document."""
+
+    files = MultipleFileField(label=gettext_lazy("Snapshot files"), required=False)
+    text = forms.CharField(
+        label=gettext_lazy("…or paste JSON"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(
+            attrs={"rows": 10, "spellcheck": "false", "autocapitalize": "off", "wrap": "off"}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit = settings.KB_MAX_SNAPSHOT_BYTES
+        human = filesizeformat(self.limit)
+        self.fields["files"].help_text = _(
+            "The .json files deploy/snapshot.sh writes (select them all), up to %(size)s in all."
+        ) % {"size": human}
+        self.fields["files"].widget.attrs["accept"] = ".json,application/json"
+        self.fields["text"].help_text = _(
+            "One snapshot document, or several as a JSON array (jq -s . snapshot/*.json)."
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        uploads = data.get("files") or []
+        text = data.get("text") or ""
+        if uploads and text.strip():
+            raise forms.ValidationError(_("Upload files or paste JSON, not both."))
+        size = sum(u.size for u in uploads) if uploads else len(text.encode("utf-8"))
+        if size > self.limit:
+            raise forms.ValidationError(
+                _("The snapshot is %(size)s; the limit is %(limit)s.")
+                % {"size": filesizeformat(size), "limit": filesizeformat(self.limit)}
+            )
+        if uploads:
+            data["snapshot"] = [(u.name, u.read()) for u in uploads]
+        elif text.strip():
+            data["snapshot"] = [("pasted", text)]
+        else:
+            raise forms.ValidationError(_("Choose the snapshot files or paste a JSON document."))
+        return data

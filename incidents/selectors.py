@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 
 from incidents.models import Category, Rule, Status, Story, StoryRule, Technology
 
@@ -76,3 +79,25 @@ def rule_story_notes(rule_ids: list[str]) -> dict[str, dict[str, str]]:
     for link in links:
         out[link.rule.rule_id][link.story.slug] = link.note
     return out
+
+
+def published_story_facts() -> dict[str, dict[str, Any]]:
+    """slug -> title, organisation, year, source URL and page path of every published story.
+
+    The exposure report needs them all at once (matching stories, and the list of stories
+    without known conditions); one narrow query, no model instances.
+    """
+    rows = Story.objects.filter(status=Status.PUBLISHED).values_list(
+        "slug", "title", "organisation", "year", "source_url"
+    )
+    return {
+        slug: {
+            "slug": slug,
+            "title": title,
+            "organisation": organisation,
+            "year": year,
+            "source_url": source_url,
+            "path": reverse("incidents:story", args=[slug]),
+        }
+        for slug, title, organisation, year, source_url in rows
+    }

@@ -272,6 +272,9 @@ ADMIN_URL = env("ADMIN_URL", "admin/").strip("/") + "/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("KB_MAX_BODY_BYTES", str(6 * 1024 * 1024), minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 KB_MAX_MANIFEST_BYTES = envint("KB_MAX_MANIFEST_BYTES", str(5 * 1024 * 1024), minimum=1024)
+# A cluster snapshot (deploy/snapshot.sh) for the exposure report: larger than one app's
+# manifests, still bounded (parsing costs several times its size in memory).
+KB_MAX_SNAPSHOT_BYTES = envint("KB_MAX_SNAPSHOT_BYTES", str(16 * 1024 * 1024), minimum=1024)
 
 # Search: Whoosh on disk by default; PostgreSQL full-text search when the database is PostgreSQL.
 KB_SEARCH_BACKEND = envchoice(

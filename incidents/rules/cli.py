@@ -4,6 +4,7 @@
     helm template ./chart | kbcheck - --format sarif
     kubectl get nodes -o json | kbcheck - --param pod-cidr=10.0.0.0/16
     kbcheck --export prometheus                    # the runtime rules as a PrometheusRule
+    kbcheck --cluster-snapshot cluster-snapshot/   # which stories could happen on a cluster
 
 Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error.
 
@@ -59,6 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser, *, site_url: str | None = Non
     )
     parser.add_argument("--export", choices=EXPORTS, help="print the runtime rules instead")
     parser.add_argument(
+        "--cluster-snapshot",
+        metavar="DIR",
+        help="instead of checking manifests: the exposure report for the snapshot that "
+        "deploy/snapshot.sh collected in DIR (exit 1 when a story could happen there)",
+    )
+    parser.add_argument(
         "--as",
         dest="export_as",
         choices=EXPORT_AS,
@@ -98,9 +105,18 @@ def run(options: Mapping[str, Any], *, stdin: IO[bytes], write: Callable[[str], 
     if options.get("export"):
         write(_export(options, site_url))
         return 0
+    params = _params(options.get("param") or [])
+    if options.get("cluster_snapshot"):
+        from incidents.exposure.cli import SnapshotUsageError, run_cluster_snapshot
+
+        try:
+            return run_cluster_snapshot(
+                {**options, "params": params}, site_url=site_url, write=write
+            )
+        except SnapshotUsageError as exc:
+            raise UsageError(str(exc)) from None
     if not options.get("paths"):
         raise UsageError("give at least one PATH, or - for stdin")
-    params = _params(options.get("param") or [])
     inputs = read_inputs(options["paths"], stdin)
 
     from incidents.rules.engine import UsageError as EngineUsageError

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from incidents import selectors
+from incidents.exposure.conditions import load_exposures
 from incidents.models import Category, Platform, Story, Technology
 from incidents.views import pages, rulebook
 
@@ -87,6 +88,7 @@ def story_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "rules": rules,
         "manifest_rules": [r for r in rules if r.kind == "manifest"],
         "related": pages.related_stories(story, limit=5),
+        "exposure": load_exposures().get(story.slug),
         "permalink": request.build_absolute_uri(story.get_absolute_url()),
     }
     return render(request, "incidents/story_detail.html", context)
