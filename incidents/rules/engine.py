@@ -18,6 +18,8 @@ unknown parameter names raise `UsageError`, a programming or command-line mistak
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -30,15 +32,22 @@ from incidents.rules.objects import (
     as_int,
     as_list,
     as_str,
+    containers,
     pod_template_labels,
     replicas,
-    selector_matches,
 )
 from incidents.rules.parsing import (
     InputError,
     InputRefused,
     Limits,
     load_documents,
+)
+from incidents.rules.relations import (
+    containers_behind,
+    is_custom_resource,
+    operator_made,
+    runtime_label_kinds,
+    workload_selected,
 )
 
 IGNORE_ANNOTATION = "kb.k8s.af/ignore"
@@ -48,12 +57,29 @@ class UsageError(ValueError):
     """A caller mistake: unknown rule in `skip`, unknown parameter."""
 
 
-class Context:
-    """Everything a rule may look at besides its own object: the other objects and the params."""
+SCOPES = ("file", "dir", "all")
+DEFAULT_SCOPE = "dir"
+DEFAULT_NAMESPACE = "default"
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
-    def __init__(self, objects: Sequence[K8sObject], params: Mapping[str, str]):
+
+class Context:
+    """Everything a rule may look at besides its own object: the other objects and the params.
+
+    A context holds the objects of one application (see `scope_key`). Cross-object helpers
+    relate objects of one namespace only; an object without `metadata.namespace` is in
+    `namespace` (kbcheck `--namespace`, default `default`), where `kubectl apply` puts it.
+    """
+
+    def __init__(
+        self,
+        objects: Sequence[K8sObject],
+        params: Mapping[str, str],
+        namespace: str = DEFAULT_NAMESPACE,
+    ):
         self.objects = objects
         self.params = params
+        self.namespace = namespace
         self._by_kind: dict[str, list[K8sObject]] = {}
         self._indexes: dict[str, Any] = {}
         for obj in objects:
@@ -70,8 +96,16 @@ class Context:
     def workloads(self) -> list[K8sObject]:
         return self.of_kind(*WORKLOAD_KINDS)
 
+    def ns(self, namespace: str) -> str:
+        """The namespace an object with `metadata.namespace: namespace` is applied to."""
+        return namespace or self.namespace
+
+    def same_namespace(self, a: str, b: str) -> bool:
+        return (a or self.namespace) == (b or self.namespace)
+
     def pods_selected_by(self, selector: Any, namespace: str) -> list[K8sObject]:
-        """Workloads in `namespace` whose pod template labels the selector matches."""
+        """Workloads in `namespace` whose pods the selector matches, counting the labels their
+        controllers add at runtime (`pod-template-hash`, `statefulset.kubernetes.io/pod-name`)."""
         pairs = _selector_pairs(selector)
         if pairs:
             index = self._index("workloads", self.workloads(), pod_template_labels)
@@ -81,8 +115,8 @@ class Context:
         return [
             w
             for w in candidates
-            if same_namespace(w.namespace, namespace)
-            and selector_matches(selector, pod_template_labels(w))
+            if self.same_namespace(w.namespace, namespace)
+            and workload_selected(selector, w, pod_template_labels(w))
         ]
 
     def services_selecting(self, workload: K8sObject) -> list[K8sObject]:
@@ -93,6 +127,29 @@ class Context:
                 "Service", workload, lambda s: as_dict(s.spec.get("selector"))
             )
         return cached
+
+    def serving_containers(self, workload: K8sObject) -> list[tuple[dict, str, K8sObject]]:
+        """(container, path, Service) for each container a Service port of the input sends
+        traffic to (matched by `targetPort`, see `relations.containers_behind`)."""
+        found: dict[str, tuple[dict, str, K8sObject]] = {}
+        for service in self.services_selecting(workload):
+            for container, path in containers_behind(service, workload):
+                found.setdefault(path, (container, path, service))
+        return [found[path] for _, path in containers(workload) if path in found]
+
+    def custom_resources(self, namespace: str) -> list[K8sObject]:
+        """Custom resources (kinds outside the built-in API groups) in `namespace`: what
+        operators turn into workloads and Services at runtime."""
+        everything = self._indexes.get("custom-resources")
+        if everything is None:
+            everything = self._indexes["custom-resources"] = [
+                o for o in self.objects if is_custom_resource(o)
+            ]
+        return [o for o in everything if self.same_namespace(o.namespace, namespace)]
+
+    def operator_made(self, selector: Any, namespace: str) -> str | None:
+        """Why pods matching `selector` may be made by an operator (see `relations`), or None."""
+        return operator_made(selector, self.custom_resources(namespace))
 
     def replicas(self, workload: K8sObject) -> int | None:
         """Replicas a serving workload runs at least: `spec.replicas` (default 1), or the
@@ -121,16 +178,16 @@ class Context:
             for obj in self.of_kind(kind):
                 index.setdefault(key(obj) if key else obj.name, []).append(obj)
             self._indexes[index_key] = index
-        return [o for o in index.get(name, ()) if same_namespace(o.namespace, namespace)]
+        return [o for o in index.get(name, ()) if self.same_namespace(o.namespace, namespace)]
 
     def has_workloads_in(self, namespace: str) -> bool:
-        """Whether the input defines workloads in `namespace` (or without a namespace)."""
+        """Whether this application defines workloads in `namespace`."""
         namespaces = self._indexes.get("workload-namespaces")
         if namespaces is None:
             namespaces = self._indexes["workload-namespaces"] = {
-                w.namespace for w in self.workloads()
+                self.ns(w.namespace) for w in self.workloads()
             }
-        return bool(namespaces) and (not namespace or "" in namespaces or namespace in namespaces)
+        return self.ns(namespace) in namespaces
 
     def pdbs_covering(self, workload: K8sObject) -> list[K8sObject]:
         return self._selecting("PodDisruptionBudget", workload, lambda p: p.spec.get("selector"))
@@ -155,8 +212,8 @@ class Context:
         return [
             o
             for o in seen.values()
-            if same_namespace(o.namespace, workload.namespace)
-            and selector_matches(selector_of(o), labels)
+            if self.same_namespace(o.namespace, workload.namespace)
+            and workload_selected(selector_of(o), workload, labels)
         ]
 
     def _index(self, key: str, objects: list[K8sObject], labels_of) -> dict:
@@ -171,11 +228,13 @@ class Context:
 
 
 def _selector_pairs(selector: Any) -> list[tuple]:
+    """The `key=value` pairs a selector requires, leaving out the labels controllers add at
+    runtime (no pod template carries them, so they cannot be looked up in an index)."""
     if not isinstance(selector, dict):
         return []
     if "matchLabels" in selector or "matchExpressions" in selector:
         selector = as_dict(selector.get("matchLabels"))
-    return [(k, as_str(v)) for k, v in selector.items()]
+    return [(k, as_str(v)) for k, v in selector.items() if not runtime_label_kinds(k)]
 
 
 def _selector_index(objects: list[K8sObject], selector_of) -> tuple[dict, list]:
@@ -198,9 +257,15 @@ def _hpa_target(hpa: K8sObject) -> str:
     return as_str(as_dict(hpa.spec.get("scaleTargetRef")).get("name"))
 
 
-def same_namespace(a: str, b: str) -> bool:
-    """Equal namespaces; an object without one is applied with `-n` and may be in any."""
-    return a == b or not a or not b
+def scope_key(name: str | None, scope: str, index: int) -> str:
+    """Which application an input belongs to: cross-object rules relate objects of one
+    application only. `file`: each input alone; `dir`: the inputs of one folder (and stdin
+    alone); `all`: every input of the run together."""
+    if scope == "all":
+        return ""
+    if scope == "file" or not name or name in ("-", "stdin"):
+        return f"#{index}"
+    return posixpath.dirname(name.replace("\\", "/"))
 
 
 def check_text(
@@ -209,9 +274,12 @@ def check_text(
     skip: Iterable[str] = (),
     params: Mapping[str, str] | None = None,
     limits: Limits | None = None,
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> Report:
     """Check one input (YAML or JSON, one or many documents)."""
-    return check_inputs([(None, text)], skip=skip, params=params, limits=limits)
+    return check_inputs(
+        [(None, text)], skip=skip, params=params, limits=limits, namespace=namespace
+    )
 
 
 def check_inputs(
@@ -221,14 +289,23 @@ def check_inputs(
     params: Mapping[str, str] | None = None,
     limits: Limits | None = None,
     rules: Sequence[Rule] | None = None,
+    scope: str = DEFAULT_SCOPE,
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> Report:
-    """Check several named inputs as one set: cross-object rules see the objects of all."""
+    """Check several named inputs. Cross-object rules relate the objects of one application
+    (`scope`: `file`, `dir`, the default, or `all`; see `scope_key`) and one namespace (objects
+    without one are in `namespace`)."""
     from incidents.rules.registry import REGISTRY
 
+    if scope not in SCOPES:
+        raise UsageError(f"unknown scope {scope!r} (choose from {', '.join(SCOPES)})")
+    if not isinstance(namespace, str) or not _NAMESPACE.match(namespace):
+        raise UsageError(f"--namespace {namespace!r}: not a valid namespace name")
     active = _active_rules(rules if rules is not None else REGISTRY.manifest_rules(), skip)
     params = _checked_params(dict(params or {}), rules or REGISTRY.manifest_rules())
     report = Report()
-    objects: list[K8sObject] = []
+    groups: dict[str, list[K8sObject]] = {}
+    position = 0
     for input_index, (name, text) in enumerate(inputs):
         try:
             loaded = load_documents(text, limits)
@@ -237,17 +314,24 @@ def check_inputs(
             continue
         for error in loaded.errors:
             report.errors.append(_named(error, name))
+        for warning in loaded.warnings:
+            report.warnings.append(_named(warning, name))
         report.documents += len(loaded.documents)
+        group = groups.setdefault(scope_key(name, scope, input_index), [])
         for document in loaded.documents:
-            for obj in _objects(document.data, document.index):
+            found = _objects(document.data, document.index)
+            if not found:
+                report.skipped += 1
+            for obj in found:
                 obj.source = document.source
                 obj.origin = document
                 obj.input_index = input_index
-                obj.position = len(objects)
-                objects.append(obj)
-    report.objects = len(objects)
-    context = Context(objects, params)
-    _run(active, objects, context, report, [name for name, _ in inputs])
+                obj.position = position
+                position += 1
+                group.append(obj)
+    report.objects = position
+    contexts = [Context(objects, params, namespace) for objects in groups.values()]
+    _run(active, contexts, report, [name for name, _ in inputs])
     return report
 
 
@@ -324,8 +408,7 @@ def suppressed_rules(obj: K8sObject) -> tuple[set[str], str]:
 
 def _run(
     rules: list[Rule],
-    objects: list[K8sObject],
-    context: Context,
+    contexts: list[Context],
     report: Report,
     names: list[str | None],
 ) -> None:
@@ -338,23 +421,24 @@ def _run(
             for kind in rule.kinds:
                 by_kind.setdefault(kind, []).append(rule)
     raw: list[tuple[K8sObject, Rule, str, str]] = []
-    for obj in objects:
-        applicable = by_kind.get(obj.kind)
-        if not applicable:
-            continue
-        for rule in applicable:
+    for context in contexts:
+        for obj in context.objects:
+            applicable = by_kind.get(obj.kind)
+            if not applicable:
+                continue
+            for rule in applicable:
+                try:
+                    hits: Iterable[Hit] = rule.check(obj, context) or ()
+                    raw.extend((obj, rule, hit.path, hit.message) for hit in hits)
+                except Exception as exc:  # a rule bug must not hide the other findings
+                    report.errors.append(_rule_failed(rule, obj, exc, names))
+        for rule in input_rules:
             try:
-                hits: Iterable[Hit] = rule.check(obj, context) or ()
-                raw.extend((obj, rule, hit.path, hit.message) for hit in hits)
-            except Exception as exc:  # a rule bug must not hide the other findings
-                report.errors.append(_rule_failed(rule, obj, exc, names))
-    for rule in input_rules:
-        try:
-            hits = list(rule.check_input(context) or ())
-        except Exception as exc:
-            report.errors.append(_rule_failed(rule, None, exc, names))
-            continue
-        raw.extend((hit.obj, rule, hit.path, hit.message) for hit in hits if hit.obj.kind)
+                hits = list(rule.check_input(context) or ())
+            except Exception as exc:
+                report.errors.append(_rule_failed(rule, None, exc, names))
+                continue
+            raw.extend((hit.obj, rule, hit.path, hit.message) for hit in hits if hit.obj.kind)
     raw.sort(key=lambda r: (r[0].position, r[1].id, r[2]))
     suppression: dict[int, set[str]] = {}
     for obj, rule, path, message in raw:

@@ -34,7 +34,9 @@ class Finding:
 class Report:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
-    documents: int = 0
+    warnings: list[InputError] = field(default_factory=list)  # input oddities that lose nothing
+    documents: int = 0  # documents read (malformed ones are errors, not counted here)
+    skipped: int = 0  # documents read but not checked: empty, or not a Kubernetes object
     objects: int = 0
     suppressed: int = 0
 
@@ -45,9 +47,12 @@ class Report:
             by_severity[finding.severity.label] += 1
         return {
             "documents": self.documents,
+            "checked": self.documents - self.skipped,
+            "skipped": self.skipped,
             "objects": self.objects,
             "findings": len(self.findings),
             "errors": len(self.errors),
+            "warnings": len(self.warnings),
             "suppressed": self.suppressed,
             "by_severity": by_severity,
         }

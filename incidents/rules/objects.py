@@ -284,13 +284,6 @@ def job_spec(obj: K8sObject) -> tuple[dict, str]:
     return {}, ""
 
 
-def serving_containers(obj: K8sObject) -> list[tuple[dict, str]]:
-    """Containers that declare ports, or the first container when none does."""
-    all_containers = list(containers(obj))
-    with_ports = [(c, p) for c, p in all_containers if as_list(c.get("ports"))]
-    return with_ports or all_containers[:1]
-
-
 _SLEEP = re.compile(r"\bsleep\s+(\d+(?:\.\d+)?)")
 
 

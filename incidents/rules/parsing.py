@@ -288,6 +288,7 @@ def _build_chunk(text: str, limits: Limits, budget: _Budget, track: bool = False
     ldone: Any = None
     start_line = 0
     skipping: _DocumentError | None = None
+    repeated: dict[int, tuple[Any, Any, int]] = {}  # id(new value) -> (key, old value, line)
     try:
         while True:
             try:
@@ -331,14 +332,7 @@ def _build_chunk(text: str, limits: Limits, budget: _Budget, track: bool = False
                             lkey = event.start_mark.line
                         continue
                     if key in current:
-                        yield (
-                            "error",
-                            _DocumentError(
-                                f"duplicate key {key!r} (the last value is used)",
-                                "duplicate-key",
-                                event.start_mark.line,
-                            ),
-                        )
+                        yield _duplicate(key, current[key], value, event.start_mark.line)
                     current[key] = value
                     if track:
                         lcur[1][key] = lkey  # a scalar's entry is just its line
@@ -378,15 +372,8 @@ def _build_chunk(text: str, limits: Limits, budget: _Budget, track: bool = False
                             line,
                         )
                     else:
-                        if key in current:
-                            yield (
-                                "error",
-                                _DocumentError(
-                                    f"duplicate key {key!r} (the last value is used)",
-                                    "duplicate-key",
-                                    line,
-                                ),
-                            )
+                        if key in current:  # judged when the new value is complete
+                            repeated[id(new)] = (key, current[key], lkey if track else line)
                         current[key] = new
                 else:
                     current.append(new)
@@ -406,6 +393,9 @@ def _build_chunk(text: str, limits: Limits, budget: _Budget, track: bool = False
                 continue
             if cls is MappingEndEvent or cls is SequenceEndEvent:
                 done = current
+                if repeated and id(done) in repeated:
+                    dup_key, previous, dup_line = repeated.pop(id(done))
+                    yield _duplicate(dup_key, previous, done, dup_line)
                 current = stack.pop()
                 key = _NOKEY
                 keys.pop()
@@ -428,6 +418,26 @@ def _build_chunk(text: str, limits: Limits, budget: _Budget, track: bool = False
             # StreamStart, DocumentStart: nothing to do
     finally:
         loader.dispose()
+
+
+def _duplicate(key: Any, previous: Any, value: Any, line: int):
+    """A repeated key: a warning when both values are equal (nothing is lost), an error when
+    they differ (the document says two things; the last one is used)."""
+    if previous == value and type(previous) is type(value):
+        return (
+            "warning",
+            _DocumentError(
+                f"duplicate key {key!r} with the same value", "duplicate-key-same", line
+            ),
+        )
+    return (
+        "error",
+        _DocumentError(
+            f"duplicate key {key!r} with a different value (the last value is used)",
+            "duplicate-key",
+            line,
+        ),
+    )
 
 
 def _line_tree(text: str, nth: int):
@@ -472,6 +482,7 @@ def _decode(text: str | bytes) -> str:
 class LoadResult:
     documents: list[Document]
     errors: list[InputError]
+    warnings: list[InputError] = field(default_factory=list)  # e.g. a key repeated, same value
 
 
 @contextmanager
@@ -525,6 +536,7 @@ def _too_large(size: int, limits: Limits) -> InputRefused:
 def _load_yaml(text: str, limits: Limits) -> LoadResult:
     documents: list[Document] = []
     errors: list[InputError] = []
+    warnings: list[InputError] = []
     budget = _Budget(limits.max_nodes)
     line_offset = 0
     index = 0
@@ -544,7 +556,7 @@ def _load_yaml(text: str, limits: Limits) -> LoadResult:
                                 "too-many-documents",
                             )
                         )
-                        return LoadResult(documents, errors)
+                        return LoadResult(documents, errors, warnings)
                     source = _HELM_SOURCE.search(chunk)
                     documents.append(
                         Document(
@@ -563,29 +575,30 @@ def _load_yaml(text: str, limits: Limits) -> LoadResult:
                 else:
                     exc = item[1]
                     line = None if exc.line is None else line_offset + exc.line + 1
-                    errors.append(InputError(index, line, str(exc), exc.code))
-                    if exc.code != "duplicate-key":
+                    problem = InputError(index, line, str(exc), exc.code)
+                    (warnings if item[0] == "warning" else errors).append(problem)
+                    if item[0] == "error" and exc.code != "duplicate-key":
                         index += 1  # the abandoned document still takes its index
         except _StreamError as exc:
             line = None if exc.line is None else line_offset + exc.line + 1
             errors.append(InputError(index, line, str(exc), exc.code))
-            return LoadResult(documents, errors)
+            return LoadResult(documents, errors, warnings)
         line_offset += chunk.count("\n")
-    return LoadResult(documents, errors)
+    return LoadResult(documents, errors, warnings)
 
 
 def _load_json(text: str, limits: Limits) -> LoadResult | None:
     """Parse JSON input with `json`; return None to let the YAML path report what is wrong."""
-    duplicates: list[str] = []
+    duplicates: list[tuple[str, bool]] = []  # (key, same value)
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         result = dict(pairs)
         if len(result) != len(pairs):
-            seen: set[str] = set()
-            for k, _ in pairs:
+            seen: dict[str, Any] = {}
+            for k, v in pairs:
                 if k in seen:
-                    duplicates.append(k)
-                seen.add(k)
+                    duplicates.append((k, seen[k] == v and type(seen[k]) is type(v)))
+                seen[k] = v
         return result
 
     try:
@@ -599,14 +612,16 @@ def _load_json(text: str, limits: Limits) -> LoadResult | None:
     problem = _check_shape(data, limits, surrogates=_SURROGATE_ESCAPE.search(text) is not None)
     if problem is not None:
         return LoadResult([], [InputError(0, 1, problem[0], problem[1])])
-    errors = [
-        InputError(0, None, f"duplicate key {k!r} (the last value is used)", "duplicate-key")
-        for k in duplicates
-    ]
+    errors: list[InputError] = []
+    warnings: list[InputError] = []
+    for key, same in duplicates:
+        kind, dup = _duplicate(key, 0, 0 if same else 1, 0)
+        found = InputError(0, None, str(dup), dup.code)
+        (warnings if kind == "warning" else errors).append(found)
     document = Document(index=0, data=data, line=1, _text=text, _line_offset=0, _nth=0)
     if len(text) > MIB:  # line lookup re-parses as YAML: only worth it for modest inputs
         document._lines = False
-    return LoadResult([document], errors)
+    return LoadResult([document], errors, warnings)
 
 
 def _json_int(text: str) -> int:

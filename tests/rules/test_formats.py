@@ -31,7 +31,7 @@ spec:
 def test_json_has_exactly_the_shared_shape():
     report = check_text(PRIVILEGED + "---\nkind: [\n")
     data = json.loads(render(report, "json", story_resolver=fake_story_resolver))
-    assert set(data) == {"findings", "errors", "summary"}
+    assert set(data) == {"findings", "errors", "warnings", "summary"}
     assert data["findings"] == [
         {
             "rule": {
@@ -68,9 +68,12 @@ def test_json_has_exactly_the_shared_shape():
     ]
     assert data["summary"] == {
         "documents": 1,
+        "checked": 1,
+        "skipped": 0,
         "objects": 1,
         "findings": 1,
         "errors": 1,
+        "warnings": 0,
         "suppressed": 0,
         "by_severity": {"error": 1, "warning": 0, "info": 0},
     }

@@ -6,20 +6,20 @@ from incidents.rules.objects import (
     as_int,
     pod_spec,
     prestop_seconds,
-    serving_containers,
 )
 
 DRAIN_SECONDS = 5  # time left after the preStop delay to finish in-flight requests
 
 
 def check(obj, ctx):
-    if not ctx.services_selecting(obj):
+    serving = ctx.serving_containers(obj)
+    if not serving:
         return
     spec, prefix = pod_spec(obj)
     grace = as_int(spec.get("terminationGracePeriodSeconds", 30))
     if grace is None:
         return
-    delays = [prestop_seconds(c) or 0.0 for c, _ in serving_containers(obj)]
+    delays = [prestop_seconds(c) or 0.0 for c, _, _ in serving]
     delay = max(delays, default=0.0)
     if grace < delay + DRAIN_SECONDS:
         yield Hit(
@@ -35,7 +35,7 @@ RULE = Rule(
     slug="grace-period-too-short",
     title="Termination grace period shorter than the preStop delay plus draining",
     severity=Severity.WARNING,
-    kinds=(*SERVING_KINDS, "Pod"),
+    kinds=(*SERVING_KINDS, "DaemonSet", "Pod"),
     checks="Pods behind a Service whose `terminationGracePeriodSeconds` (default 30) is less "
     "than their longest preStop delay plus 5 seconds.",
     why="The grace period covers the preStop hook *and* the application's shutdown. When the "

@@ -2,18 +2,22 @@
 
 from incidents.rules.base import ObjectHit, Rule, Severity
 from incidents.rules.objects import ingress_backends
+from incidents.rules.relations import made_by_operator
 
 
 def check_input(ctx):
     services = ctx.of_kind("Service")
     if not services:
         return  # the Services are defined elsewhere
-    namespaces = {s.namespace for s in services}
+    namespaces = {ctx.ns(s.namespace) for s in services}
     for ingress in ctx.of_kind("Ingress"):
-        if ingress.namespace and not namespaces & {ingress.namespace, ""}:
-            continue  # no Service of this namespace in the input
+        if ctx.ns(ingress.namespace) not in namespaces:
+            continue  # no Service of this namespace in the application
+        operators = ctx.custom_resources(ingress.namespace)
         for name, path in ingress_backends(ingress):
-            if not ctx.named("Service", name, ingress.namespace):
+            if ctx.named("Service", name, ingress.namespace):
+                continue
+            if not made_by_operator(name, operators):
                 yield ObjectHit(
                     ingress,
                     path,

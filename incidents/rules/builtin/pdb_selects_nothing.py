@@ -6,6 +6,8 @@ from incidents.rules.base import Hit, Rule, Severity
 def check(obj, ctx):
     if not ctx.has_workloads_in(obj.namespace):
         return  # its workloads are defined elsewhere
+    if ctx.operator_made(obj.spec.get("selector"), obj.namespace):
+        return  # it covers pods an operator makes from a custom resource
     if not ctx.pods_selected_by(obj.spec.get("selector"), obj.namespace):
         yield Hit(
             "spec.selector",
@@ -19,9 +21,9 @@ RULE = Rule(
     title="PodDisruptionBudget covering no workload",
     severity=Severity.WARNING,
     kinds=("PodDisruptionBudget",),
-    checks="PodDisruptionBudgets whose selector matches the pod template labels of no "
-    "workload in the same namespace of the input (checked only when the input has workloads "
-    "there).",
+    checks="PodDisruptionBudgets whose selector matches the pods of no workload in the same "
+    "application and namespace (checked only when it has workloads there; pods an operator "
+    "makes from a custom resource are left alone, as for KB027).",
     why="A PDB with a wrong or stale selector looks like protection in review but covers no "
     "pod, so a node-pool upgrade or drain evicts all replicas at once.",
     fix="Use the pod template labels of the workload in `spec.selector.matchLabels`, and check "

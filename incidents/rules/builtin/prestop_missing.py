@@ -1,19 +1,16 @@
 """KB007: no preStop delay on pods behind a Service or Ingress."""
 
 from incidents.rules.base import Hit, Rule, Severity
-from incidents.rules.objects import SERVING_KINDS, dig, serving_containers
+from incidents.rules.objects import SERVING_KINDS, dig
 
 
 def check(obj, ctx):
-    services = ctx.services_selecting(obj)
-    if not services:
-        return
-    for container, path in serving_containers(obj):
+    for container, path, service in ctx.serving_containers(obj):
         if isinstance(dig(container, "lifecycle", "preStop"), dict):
             continue
         yield Hit(
             f"{path}.lifecycle.preStop",
-            f"container {container.get('name', '?')!s} serves Service {services[0].name} but "
+            f"container {container.get('name', '?')!s} serves Service {service.name} but "
             "has no preStop delay: it gets SIGTERM while kube-proxy and load balancers still "
             "send it traffic, so rollouts cause 502s",
         )
@@ -24,9 +21,9 @@ RULE = Rule(
     slug="prestop-delay-missing",
     title="No preStop delay for a pod behind a Service",
     severity=Severity.WARNING,
-    kinds=(*SERVING_KINDS, "Pod"),
-    checks="Serving containers of workloads a Service selects that have no "
-    "`lifecycle.preStop` hook.",
+    kinds=(*SERVING_KINDS, "DaemonSet", "Pod"),
+    checks="Containers without a `lifecycle.preStop` hook that a Service of the same "
+    "application and namespace sends traffic to (the container exposing its `targetPort`).",
     why="On deletion, Kubernetes sends SIGTERM and removes the pod from endpoints at the same "
     "time. kube-proxy on every node, ingress controllers and cloud load balancers learn about "
     "the removal seconds later, and meanwhile keep sending requests to a process that is "

@@ -1,20 +1,17 @@
 """KB003: a workload behind a Service without a readiness probe."""
 
 from incidents.rules.base import Hit, Rule, Severity
-from incidents.rules.objects import SERVING_KINDS, serving_containers
+from incidents.rules.objects import SERVING_KINDS
 
 
 def check(obj, ctx):
-    services = ctx.services_selecting(obj)
-    if not services:
-        return
-    for container, path in serving_containers(obj):
+    for container, path, service in ctx.serving_containers(obj):
         if "readinessProbe" in container:
             continue
         yield Hit(
             f"{path}.readinessProbe",
             f"container {container.get('name', '?')!s} serves Service "
-            f"{services[0].name} but has no readiness probe: it gets traffic as soon as it "
+            f"{service.name} but has no readiness probe: it gets traffic as soon as it "
             "starts and until it is killed",
         )
 
@@ -24,9 +21,10 @@ RULE = Rule(
     slug="readiness-probe-missing",
     title="Container behind a Service without a readiness probe",
     severity=Severity.WARNING,
-    kinds=(*SERVING_KINDS, "Pod"),
-    checks="Serving containers (those that declare ports, else the first) without a "
-    "`readinessProbe`, in workloads that a Service of the same input selects.",
+    kinds=(*SERVING_KINDS, "DaemonSet", "Pod"),
+    checks="Containers without a `readinessProbe` that a Service of the same application and "
+    "namespace sends traffic to: the container exposing the Service's `targetPort` (number or "
+    "name), DaemonSets included.",
     why="Without a readiness probe a pod is added to the Service's endpoints the moment its "
     "containers start, before the application listens, and stays there while it is overloaded "
     "or shutting down. Clients and ingress load balancers then see connection errors and 502s "

@@ -11,6 +11,8 @@ def check_input(ctx):
             continue
         if not ctx.has_workloads_in(service.namespace):
             continue  # a lone Service: its pods are defined elsewhere
+        if ctx.operator_made(selector, service.namespace):
+            continue  # its pods come from an operator's custom resource
         if not ctx.pods_selected_by(selector, service.namespace):
             labels = ", ".join(f"{k}={v}" for k, v in selector.items())
             yield ObjectHit(
@@ -27,8 +29,11 @@ RULE = Rule(
     title="Service selecting no workload",
     severity=Severity.WARNING,
     kinds=("Service",),
-    checks="Services with a selector that matches the pod template labels of no workload "
-    "in the same input (checked only when the input has workloads in that namespace).",
+    checks="Services with a selector that matches the pods of no workload in the same "
+    "application and namespace (checked only when it has workloads there). Labels that "
+    "controllers add at runtime (`pod-template-hash`, `statefulset.kubernetes.io/pod-name`...) "
+    "count, and selectors of pods an operator makes (an owner-like label, or a value naming a "
+    "custom resource of the namespace such as a `Prometheus`) are left alone.",
     why="A Service without endpoints accepts connections and refuses or drops them; a typo in "
     "a label, or a label changed on the Deployment only, takes an application off the network "
     "while every object looks healthy. Clients such as service meshes and proxies have also "

@@ -1,40 +1,35 @@
-"""KB012: admission webhooks that fail closed for kube-system or everything."""
+"""KB012: admission webhooks that fail closed on what keeps the cluster running."""
 
+from incidents.rules.admission import (
+    CLUSTER_CRITICAL,
+    excludes_kube_system,
+    intercepted,
+    opt_in,
+)
 from incidents.rules.base import Hit, Rule, Severity
 from incidents.rules.objects import as_dict, as_list, as_str
-
-NAME_KEY = "kubernetes.io/metadata.name"
-
-
-def excludes_kube_system(selector) -> bool:
-    """True when a namespaceSelector opts namespaces in, or explicitly leaves kube-system out."""
-    selector = as_dict(selector)
-    if as_dict(selector.get("matchLabels")):
-        return True  # opt-in: only labelled namespaces
-    for expr in as_list(selector.get("matchExpressions")):
-        expr = as_dict(expr)
-        operator = expr.get("operator")
-        values = {as_str(v) for v in as_list(expr.get("values"))}
-        if operator in ("In", "Exists", "DoesNotExist"):
-            return True  # opt-in, or an opt-out label kube-system is expected to carry
-        if operator == "NotIn" and (expr.get("key") != NAME_KEY or "kube-system" in values):
-            return True  # names kube-system, or an opt-out label it may carry
-    return False
 
 
 def check(obj, ctx):
     default = "Ignore" if obj.api_version.endswith("v1beta1") else "Fail"
     for i, hook in enumerate(as_list(obj.data.get("webhooks"))):
         hook = as_dict(hook)
-        if hook.get("failurePolicy", default) != "Fail":
+        if hook.get("failurePolicy", default) != "Fail" or opt_in(hook.get("objectSelector")):
             continue
-        if excludes_kube_system(hook.get("namespaceSelector")):
+        found = intercepted(hook)
+        critical = sorted(r for _, r in found & CLUSTER_CRITICAL)
+        system = sorted(r for _, r in found)
+        if not excludes_kube_system(hook.get("namespaceSelector")) and system:
+            what = f"{', '.join(system)} in every namespace, kube-system included"
+        elif critical and not opt_in(hook.get("namespaceSelector")):
+            what = f"{', '.join(critical)} (node objects and heartbeats)"
+        else:
             continue
         yield Hit(
-            f"webhooks[{i}].namespaceSelector",
-            f"webhook {as_str(hook.get('name')) or i} fails closed (failurePolicy: Fail) and "
-            "applies to every namespace, kube-system included: when its backend is down, the "
-            "API server refuses those requests, including the control plane's own",
+            f"webhooks[{i}]",
+            f"webhook {as_str(hook.get('name')) or i} fails closed (failurePolicy: Fail) on "
+            f"{what}: when its backend is down, the API server refuses those requests, "
+            "including the control plane's own",
         )
 
 
@@ -45,7 +40,11 @@ RULE = Rule(
     severity=Severity.ERROR,
     kinds=("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"),
     checks="Webhooks with `failurePolicy: Fail` (the `admissionregistration.k8s.io/v1` "
-    "default) whose `namespaceSelector` does not leave out kube-system.",
+    "default) whose `rules` intercept what the cluster runs on: nodes or leases (node "
+    "heartbeats) unless namespaces opt in, or pods, ConfigMaps, Secrets, endpoints, "
+    "Services, ServiceAccounts and controllers when the `namespaceSelector` does not leave "
+    "kube-system out. Webhooks on other resources (their own custom resources), or with an "
+    "opt-in `objectSelector`, are not reported.",
     why="A webhook that fails closed makes its backend part of the control plane. When the "
     "backend is down (its own pods, its node, a network policy), the API server rejects every "
     "matching request; if that includes kube-system, system components cannot update their "

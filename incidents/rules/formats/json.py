@@ -5,7 +5,9 @@
                "path", "message", "document", "line",
                "stories": [{"slug", "title", "organisation", "year", "source_url", "url"}]}],
  "errors": [{"document", "line", "message", "code"}],
- "summary": {"documents", "objects", "findings", "errors", "suppressed", "by_severity"}}
+ "warnings": [{"document", "line", "message", "code"}],   # e.g. a key repeated, same value
+ "summary": {"documents", "checked", "skipped", "objects", "findings", "errors", "warnings",
+             "suppressed", "by_severity"}}
 
 `document` (0-based) and `line` (1-based, or null) locate the finding in the input; `file` is
 added to findings and errors when a run checks several named inputs.
@@ -47,6 +49,7 @@ def report_as_dict(report: Report, *, stories, rule_url) -> dict[str, Any]:
             finding_as_dict(f, stories=stories, rule_url=rule_url) for f in report.findings
         ],
         "errors": [e.as_dict() for e in report.errors],
+        "warnings": [e.as_dict() for e in report.warnings],
         "summary": report.summary,
     }
 

@@ -86,7 +86,7 @@ def render_sarif(report: Report, *, stories, rule_url, uri: str = "stdin") -> st
         results.append(result)
     notifications = [
         {
-            "level": "error",
+            "level": level,
             "message": {"text": e.message},
             "descriptor": {"id": e.code},
             "locations": [
@@ -98,7 +98,8 @@ def render_sarif(report: Report, *, stories, rule_url, uri: str = "stdin") -> st
                 }
             ],
         }
-        for e in report.errors
+        for level, problems in (("error", report.errors), ("warning", report.warnings))
+        for e in problems
     ]
     sarif = {
         "$schema": SCHEMA,

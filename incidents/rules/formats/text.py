@@ -22,9 +22,11 @@ def render_text(report: Report, *, stories, rule_url, color: bool = False) -> st
             for story in stories(f.rule.stories):
                 out.append(f"           story: {_story_line(story)}")
         out.append("")
-    if report.errors:
-        out.append("Input errors:")
-        for e in report.errors:
+    for title, problems in (("Input errors:", report.errors), ("Input warnings:", report.warnings)):
+        if not problems:
+            continue
+        out.append(title)
+        for e in problems:
             parts = [e.file or "", f"document {e.document}" if e.document is not None else ""]
             parts.append(f"line {e.line}" if e.line else "")
             where = ", ".join(p for p in parts if p) or "input"
@@ -34,8 +36,9 @@ def render_text(report: Report, *, stories, rule_url, color: bool = False) -> st
     by = s["by_severity"]
     out.append(
         f"{s['findings']} finding(s) ({by['error']} error, {by['warning']} warning, "
-        f"{by['info']} info) in {s['objects']} object(s) from {s['documents']} document(s); "
-        f"{s['errors']} input error(s); {s['suppressed']} suppressed."
+        f"{by['info']} info) in {s['objects']} object(s); {s['checked']} document(s) checked, "
+        f"{s['skipped']} skipped (not a Kubernetes object); {s['errors']} input error(s), "
+        f"{s['warnings']} input warning(s); {s['suppressed']} suppressed."
     )
     return "\n".join(out) + "\n"
 
