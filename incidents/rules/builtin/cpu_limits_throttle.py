@@ -1,13 +1,28 @@
 """KB001: CPU limits on latency-sensitive containers."""
 
 from incidents.rules.base import Hit, Rule, Severity
-from incidents.rules.objects import SERVING_KINDS, containers, dig
+from incidents.rules.objects import SERVING_KINDS, as_dict, containers, dig, quantity
+
+
+def exclusive_cores(container: dict) -> bool:
+    """Whole CPUs with requests equal to limits (cpu and memory): the Guaranteed-QoS shape the
+    static CPU manager pins to dedicated cores, where the limit is the point, not a quota."""
+    resources = as_dict(container.get("resources"))
+    requests, limits = as_dict(resources.get("requests")), as_dict(resources.get("limits"))
+    cpu = quantity(limits.get("cpu"))
+    memory = quantity(limits.get("memory"))
+    if cpu is None or cpu < 1 or cpu != int(cpu) or memory is None:
+        return False
+    # an omitted request defaults to the limit
+    return quantity(requests.get("cpu", limits["cpu"])) == cpu and (
+        quantity(requests.get("memory", limits["memory"])) == memory
+    )
 
 
 def check(obj, ctx):
     for container, path in containers(obj):
         limit = dig(container, "resources", "limits", "cpu")
-        if limit is None:
+        if limit is None or exclusive_cores(container):
             continue
         yield Hit(
             f"{path}.resources.limits.cpu",
@@ -24,7 +39,8 @@ RULE = Rule(
     severity=Severity.WARNING,
     kinds=(*SERVING_KINDS, "Pod"),
     checks="Containers of long-running serving workloads (Deployment, StatefulSet, ReplicaSet, "
-    "Pod) that set `resources.limits.cpu`.",
+    "Pod) that set `resources.limits.cpu`, except whole CPUs with requests equal to limits "
+    "(Guaranteed QoS, which the static CPU manager pins to dedicated cores).",
     why="A CPU limit becomes a CFS quota: once a container has used its share of a 100 ms "
     "period it is paused until the next one, even when the node is idle. Multi-threaded services "
     "burn the quota in a few milliseconds and wait, so p95/p99 latency jumps; older kernels "

@@ -1,15 +1,19 @@
 """KB019: images without a fixed tag."""
 
+import re
+
 from incidents.rules.base import Hit, Rule, Severity
-from incidents.rules.objects import WORKLOAD_KINDS, containers, image_parts
+from incidents.rules.objects import WORKLOAD_KINDS, as_str, containers, image_parts
+
+TEMPLATE = re.compile(r"[{}$<>]")  # `{IMAGE}`, `${TAG}`, `$(REGISTRY)`, `<your-image>`
 
 
 def check(obj, ctx):
     for container, path in containers(obj, init=True):
         image = container.get("image")
         repository, tag, digest = image_parts(image)
-        if not repository or digest:
-            continue
+        if not repository or digest or TEMPLATE.search(as_str(image)):
+            continue  # no image, pinned, or a placeholder a script fills in (`{IMAGE}`)
         if not tag or tag == "latest":
             yield Hit(
                 f"{path}.image",
@@ -24,7 +28,8 @@ RULE = Rule(
     title="Image without a fixed tag",
     severity=Severity.WARNING,
     kinds=WORKLOAD_KINDS,
-    checks="Container images with no tag or the `latest` tag and no `@sha256:` digest.",
+    checks="Container images with no tag or the `latest` tag and no `@sha256:` digest "
+    "(placeholders such as `{IMAGE}` or `${TAG}`, filled in by a script, are not images yet).",
     why="`latest` moves. Pods of the same ReplicaSet run different code depending on when "
     "their node pulled the image, a rollback does not roll anything back, and the implied "
     "`imagePullPolicy: Always` makes every pod start depend on the registry.",
