@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from incidents.rules.base import Severity
+from incidents.rules.engine import DEFAULT_NAMESPACE, DEFAULT_SCOPE, SCOPES
 from incidents.rules.findings import EXIT_ERROR
 from incidents.rules.formats import FORMATS
 from incidents.rules.stories import DEFAULT_SITE_URL
@@ -57,6 +58,21 @@ def add_arguments(parser: argparse.ArgumentParser, *, site_url: str | None = Non
     )
     parser.add_argument(
         "--param", action="append", default=[], metavar="KEY=VALUE", help="rule parameter"
+    )
+    parser.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default=DEFAULT_SCOPE,
+        help="which inputs cross-object rules relate (a Service to its Deployment): the files "
+        f"of one folder (dir, the default), each file alone, or all inputs (default: "
+        f"{DEFAULT_SCOPE})",
+    )
+    parser.add_argument(
+        "--namespace",
+        "-n",
+        default=DEFAULT_NAMESPACE,
+        help="namespace of objects that name none, as `kubectl apply -n` would put them "
+        f"(default: {DEFAULT_NAMESPACE}); cross-object rules relate one namespace only",
     )
     parser.add_argument("--export", choices=EXPORTS, help="print the runtime rules instead")
     parser.add_argument(
@@ -125,7 +141,13 @@ def run(options: Mapping[str, Any], *, stdin: IO[bytes], write: Callable[[str], 
     from incidents.rules.stories import StoryFiles
 
     try:
-        report = check_inputs(inputs, skip=options.get("skip") or [], params=params)
+        report = check_inputs(
+            inputs,
+            skip=options.get("skip") or [],
+            params=params,
+            scope=options.get("scope") or DEFAULT_SCOPE,
+            namespace=options.get("namespace") or DEFAULT_NAMESPACE,
+        )
     except EngineUsageError as exc:
         raise UsageError(str(exc)) from None
     stories = StoryFiles(site_url)

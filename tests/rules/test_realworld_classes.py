@@ -341,9 +341,7 @@ def test_webhooks_are_judged_by_what_their_rules_intercept():
     pods = SPIRE_WEBHOOK.replace('["spire.spiffe.io"]', '[""]').replace(
         '["clusterspiffeids"]', '["pods"]'
     )
-    assert ids(check_text(pods), "KB012") == [
-        ("spire-controller-manager-webhook", "webhooks[0]")
-    ]
+    assert ids(check_text(pods), "KB012") == [("spire-controller-manager-webhook", "webhooks[0]")]
     kept_out = pods.replace(
         "  sideEffects: None",
         "  sideEffects: None\n  namespaceSelector:\n    matchExpressions:\n"

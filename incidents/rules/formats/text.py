@@ -37,7 +37,7 @@ def render_text(report: Report, *, stories, rule_url, color: bool = False) -> st
     out.append(
         f"{s['findings']} finding(s) ({by['error']} error, {by['warning']} warning, "
         f"{by['info']} info) in {s['objects']} object(s); {s['checked']} document(s) checked, "
-        f"{s['skipped']} skipped (not a Kubernetes object); {s['errors']} input error(s), "
+        f"{s['skipped']} skipped (empty or not a Kubernetes object); {s['errors']} input error(s), "
         f"{s['warnings']} input warning(s); {s['suppressed']} suppressed."
     )
     return "\n".join(out) + "\n"
