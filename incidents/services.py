@@ -346,6 +346,11 @@ def story_suggest(
 
 
 @transaction.atomic
+def _parked_slug(rule_id: str, *, retired: bool) -> str:
+    """A slug no registry rule uses: `retired-kb012` for a removed rule, else a placeholder."""
+    return f"{'retired' if retired else 'moving'}-{rule_id.lower()}"
+
+
 def rules_sync(*, registry=None) -> dict[str, int]:
     """Create, update or deactivate Rule rows so they mirror the registry."""
     if registry is None:
@@ -364,13 +369,20 @@ def rules_sync(*, registry=None) -> dict[str, int]:
     counts = {"created": 0, "updated": 0, "unchanged": 0, "deactivated": 0}
     now = timezone.now()
     existing = {row.rule_id: row for row in Rule.objects.select_for_update()}
-    # Free slugs held by other rows first, so a slug moving between IDs cannot collide.
     for rule_id, row in existing.items():
-        fields = wanted.get(rule_id)
-        if fields is None and row.active:
+        if rule_id not in wanted and row.active:
             row.active = False
             row.save(update_fields=["active"])
             counts["deactivated"] += 1
+    # A slug can move to another rule ID (a rule replaced under a new ID, two slugs swapped).
+    # Slugs are unique, so first park every row whose slug is about to change or is wanted by
+    # another ID under a placeholder; the loop below then gives each row its final slug.
+    wanted_slugs = {fields["slug"]: rule_id for rule_id, fields in wanted.items()}
+    for rule_id, row in existing.items():
+        owner = wanted_slugs.get(row.slug)
+        if owner is not None and owner != rule_id:
+            row.slug = _parked_slug(rule_id, retired=rule_id not in wanted)
+            row.save(update_fields=["slug"])
     for rule_id, fields in wanted.items():
         row = existing.get(rule_id)
         if row is None:

@@ -58,3 +58,27 @@ def test_load_stories_then_links_the_curated_story_rules():
     call_command("load_stories", stdout=io.StringIO(), stderr=io.StringIO())
     linked = set(StoryRule.objects.values_list("rule__rule_id", flat=True))
     assert linked == {r.id for r in REGISTRY.all()}
+
+
+@pytest.mark.django_db
+def test_a_slug_taken_by_a_removed_rule_moves_to_the_new_rule_id():
+    # KB900 once held the slug KB001 now uses: the old row is retired and renamed, not a crash.
+    Rule.objects.create(rule_id="KB900", slug="cpu-limits-throttle", title="Old", severity="info")
+    out = sync()
+    assert f"{len(REGISTRY)} created" in out and "1 deactivated" in out
+    assert Rule.objects.get(rule_id="KB001").slug == "cpu-limits-throttle"
+    old = Rule.objects.get(rule_id="KB900")
+    assert (old.slug, old.active) == ("retired-kb900", False)
+
+
+@pytest.mark.django_db
+def test_two_rules_that_swapped_slugs_are_both_synced():
+    sync()
+    first, second = REGISTRY.get("KB001").slug, REGISTRY.get("KB002").slug
+    Rule.objects.filter(rule_id="KB001").update(slug="swap-placeholder")
+    Rule.objects.filter(rule_id="KB002").update(slug=first)
+    Rule.objects.filter(rule_id="KB001").update(slug=second)
+    out = sync()
+    assert "2 updated" in out
+    assert Rule.objects.get(rule_id="KB001").slug == first
+    assert Rule.objects.get(rule_id="KB002").slug == second
