@@ -1,12 +1,17 @@
-"""Page benchmark: server time of every public page on the curated data.
+"""Page benchmark: server time of every public page with 10,000 stories.
 
-    .venv/bin/python bench/page_bench.py [--runs 30] [--budget-ms 50]
+    .venv/bin/python bench/page_bench.py [--runs 30] [--budget-ms 50] [--stories 10000]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_pagebench \
         .venv/bin/python bench/page_bench.py
+    .venv/bin/python bench/page_bench.py --stories 0      # the curated stories only
 
 Loads the curated stories (and the rule links, when `sync_rules` exists) into a scratch
 database: a temporary SQLite file by default, or the database named by DATABASE_URL (it is
-migrated and loaded, so use a scratch database). Builds the search index, then requests each
+migrated and loaded, so use a scratch database). Then adds synthetic published stories until
+there are `--stories` in all (default 10,000): text stitched from the curated records' sentences,
+random categories, technologies, platforms, years and publication dates, a few drafts and a few
+rule links, so every page works on a dataset of the size it must hold up to. Builds the search
+index, then requests each
 page through Django's test client (the full middleware stack, no network) `--runs` times after
 one warm-up request, and prints wall-clock p50 / p95 / max and the CPU-time p50 in milliseconds
 (CPU time tells a slow page from a busy machine) and the page size. Pages whose wall p95 is
@@ -53,7 +58,92 @@ spec:
 """
 
 
-def setup(var_dir: str) -> None:
+def add_synthetic_stories(total: int, *, seed: int = 17) -> int:
+    """Bulk-insert synthetic stories until `total` exist; returns how many were added.
+
+    Rows go in with bulk_create (the service layer's per-story history and index hooks would
+    take minutes at this size); the search index is rebuilt afterwards anyway.
+    """
+    import datetime
+    import random
+    import re
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from incidents.models import (
+        Category,
+        Platform,
+        Provenance,
+        Rule,
+        SourceKind,
+        Status,
+        Story,
+        StoryRule,
+        Technology,
+    )
+
+    existing = Story.objects.count()
+    wanted = total - existing
+    if wanted <= 0:
+        return 0
+    rng = random.Random(seed)
+    curated = list(Story.objects.all())
+    sentences: dict[str, list[str]] = {}
+    for field in Story.MARKDOWN_FIELDS:
+        pool = []
+        for story in curated:
+            pool += [s for s in re.split(r"(?<=[.!?])\s+", getattr(story, field)) if len(s) > 20]
+        sentences[field] = pool or ["Pods restarted and requests timed out."]
+    organisations = sorted({s.organisation for s in curated}) or ["Example"]
+    categories = list(Category.objects.values_list("pk", flat=True))
+    technologies = list(Technology.objects.values_list("pk", flat=True))
+    rules = list(Rule.objects.values_list("pk", flat=True))
+    words = sorted({w for s in curated for w in re.findall(r"[A-Za-z]{4,}", s.title)})
+    platforms, kinds = Platform.values, SourceKind.values
+    start = timezone.now() - datetime.timedelta(days=3 * 365)
+    rows = []
+    for i in range(wanted):
+        n = existing + i + 1
+        text = {f: " ".join(rng.sample(sentences[f], min(3, len(sentences[f])))) for f in sentences}
+        published = rng.random() > 0.03
+        rows.append(
+            Story(
+                slug=f"synthetic-{n:05d}",
+                title=" ".join(rng.sample(words, min(6, len(words)))).capitalize() + f" ({n})",
+                organisation=rng.choice(organisations) + f" {n % 700}",
+                source_url=f"https://synthetic.example/stories/{n}",
+                source_kind=rng.choice(kinds),
+                year=rng.randint(2015, 2026),
+                platform=rng.choice(platforms),
+                status=Status.PUBLISHED if published else Status.DRAFT,
+                provenance=rng.choice(Provenance.values),
+                published_at=start + datetime.timedelta(minutes=rng.randint(0, 3 * 365 * 1440))
+                if published
+                else None,
+                **text,
+            )
+        )
+    with transaction.atomic():
+        Story.objects.bulk_create(rows, batch_size=500)
+        ids = list(Story.objects.filter(slug__startswith="synthetic-").values_list("pk", flat=True))
+        cat_links, tech_links, rule_links = [], [], []
+        for pk in ids:
+            for c in rng.sample(categories, min(rng.randint(1, 3), len(categories))):
+                cat_links.append(Story.categories.through(story_id=pk, category_id=c))
+            for t in rng.sample(technologies, min(rng.randint(1, 5), len(technologies))):
+                tech_links.append(Story.technologies.through(story_id=pk, technology_id=t))
+            if rules and rng.random() < 0.1:
+                rule_links.append(
+                    StoryRule(story_id=pk, rule_id=rng.choice(rules), note="Synthetic link.")
+                )
+        Story.categories.through.objects.bulk_create(cat_links, batch_size=2000)
+        Story.technologies.through.objects.bulk_create(tech_links, batch_size=2000)
+        StoryRule.objects.bulk_create(rule_links, batch_size=2000, ignore_conflicts=True)
+    return wanted
+
+
+def setup(var_dir: str, stories: int) -> None:
     os.environ.setdefault("KB_VAR_DIR", var_dir)
     os.environ.setdefault("KB_SEARCH_INDEX_DIR", str(Path(var_dir) / "search"))
     os.environ.setdefault("DEBUG", "false")
@@ -74,6 +164,8 @@ def setup(var_dir: str) -> None:
     call_command("load_stories", verbosity=0, stdout=io.StringIO())
     if "sync_rules" in commands:  # links need both rules and stories
         call_command("sync_rules", verbosity=0)
+    added = add_synthetic_stories(stories)
+    print(f"synthetic stories added: {added}")
     from incidents import search
 
     search.rebuild()
@@ -160,14 +252,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--budget-ms", type=float, default=50.0)
+    parser.add_argument(
+        "--stories", type=int, default=10_000, help="stories in all, synthetic ones added"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kb-pagebench-") as var_dir:
         started = time.perf_counter()
-        setup(var_dir)
+        setup(var_dir, args.stories)
         from django.db import connection
 
+        from incidents.models import Status, Story
+
         print(
-            f"database: {connection.vendor}, data loaded and indexed in "
+            f"database: {connection.vendor}, {Story.objects.count()} stories "
+            f"({Story.objects.filter(status=Status.PUBLISHED).count()} published), "
+            f"data loaded and indexed in "
             f"{time.perf_counter() - started:.1f} s\n"
         )
         return measure(args.runs, args.budget_ms)
