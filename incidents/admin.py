@@ -28,7 +28,7 @@ class StoryAdminForm(forms.ModelForm):
         exclude: list[str] = []  # every editable field; the admin's fieldsets order them
         widgets = {
             name: forms.Textarea(attrs={"rows": 6, "class": "kb-markdown", "cols": 100})
-            for name in Story.MARKDOWN_FIELDS
+            for name in (*Story.MARKDOWN_FIELDS, "summary_zh")
         }
 
     def clean(self):
@@ -86,6 +86,14 @@ class StoryAdmin(SimpleHistoryAdmin):
             {
                 "description": SECTION_HELP,
                 "fields": list(Story.MARKDOWN_FIELDS),
+            },
+        ),
+        (
+            "Chinese",
+            {
+                "description": "Optional. A Simplified Chinese translation of the summary, "
+                "written from our English record; the page says it is a translation.",
+                "fields": ["summary_zh"],
             },
         ),
         ("Classification", {"fields": ["categories", "technologies"]}),
@@ -170,7 +178,7 @@ class TechnologyAdmin(admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "name_zh"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 

@@ -63,6 +63,13 @@ class Category(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
+    name_zh = models.CharField("name (Simplified Chinese)", max_length=100, blank=True)
+    description_zh = models.TextField(
+        "landing text (Simplified Chinese)",
+        blank=True,
+        help_text="Shown on the category page to Chinese readers; written from our English "
+        "records.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -121,6 +128,12 @@ class Story(models.Model):
     fix = models.TextField(blank=True)
     detection = models.TextField(blank=True)
     impact = models.TextField(blank=True)
+    summary_zh = models.TextField(
+        "summary (Simplified Chinese)",
+        blank=True,
+        help_text="Markdown. A translation of the English summary, shown to Chinese readers and "
+        "labelled as a translation of our English record.",
+    )
     technologies = models.ManyToManyField(Technology, related_name="stories", blank=True)
     categories = models.ManyToManyField(Category, related_name="stories", blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)

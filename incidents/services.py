@@ -116,7 +116,12 @@ def vocabulary_sync(*, categories: Iterable[Mapping], technologies: Iterable[Map
     for item in categories:
         Category.objects.update_or_create(
             slug=item["slug"],
-            defaults={"name": item["name"], "description": item.get("description", "")},
+            defaults={
+                "name": item["name"],
+                "description": item.get("description", ""),
+                "name_zh": item.get("name_zh", ""),
+                "description_zh": item.get("description_zh", ""),
+            },
         )
         counts["categories"] += 1
     for item in technologies:

@@ -23,6 +23,8 @@ SECTIONS = [
     ("detection", "Detection"),
     ("impact", "Impact"),
 ]
+# Optional sections after the required ones, written only when not empty.
+OPTIONAL_SECTIONS = [("summary_zh", "Summary (Simplified Chinese)")]
 META_ORDER = [
     "slug", "title", "organisation", "source_url", "source_kind", "year", "date", "platform",
     "provenance", "status", "categories", "technologies",
@@ -71,10 +73,15 @@ def parse_story_text(text: str, *, name: str = "<story>") -> StoryFile:
     headings = list(HEADING_RE.finditer(body))
     names = [h.group("name") for h in headings]
     expected = [title for _, title in SECTIONS]
-    if names != expected:
-        raise StoryFileError(f"{name}: sections must be {expected}, found {names}")
-    sections: dict[str, str] = {}
-    for (key, _), heading, nxt in zip(SECTIONS, headings, [*headings[1:], None], strict=True):
+    optional = [title for _, title in OPTIONAL_SECTIONS]
+    extra = names[len(expected) :]
+    if names[: len(expected)] != expected or extra != optional[: len(extra)]:
+        raise StoryFileError(
+            f"{name}: sections must be {expected}, optionally followed by {optional}, found {names}"
+        )
+    sections: dict[str, str] = {key: "" for key, _ in OPTIONAL_SECTIONS}
+    keys = [key for key, _ in (*SECTIONS, *OPTIONAL_SECTIONS)]
+    for key, heading, nxt in zip(keys, headings, [*headings[1:], None], strict=False):
         end = nxt.start() if nxt else len(body)
         sections[key] = body[heading.end() : end].strip()
     for key in ("categories", "technologies"):
@@ -95,6 +102,10 @@ def story_file_to_text(story_file: StoryFile) -> str:
     parts = [f"---\n{front}---\n"]
     for key, title in SECTIONS:
         parts.append(f"\n## {title}\n\n{story_file.sections.get(key, '').strip()}\n")
+    for key, title in OPTIONAL_SECTIONS:
+        text = (story_file.sections.get(key) or "").strip()
+        if text:
+            parts.append(f"\n## {title}\n\n{text}\n")
     return "".join(parts)
 
 
@@ -118,7 +129,8 @@ def story_to_file(story: Any) -> StoryFile:
         "categories": sorted(c.slug for c in story.categories.all()),
         "technologies": sorted(t.slug for t in story.technologies.all()),
     }
-    return StoryFile(meta=meta, sections={key: getattr(story, key) for key, _ in SECTIONS})
+    keys = [key for key, _ in (*SECTIONS, *OPTIONAL_SECTIONS)]
+    return StoryFile(meta=meta, sections={key: getattr(story, key) for key in keys})
 
 
 def read_story_dir(directory: Path) -> tuple[list[tuple[Path, StoryFile]], list[str]]:

@@ -180,6 +180,9 @@ class StoryDetailSerializer(StoryLinksMixin, serializers.Serializer):
     fix = serializers.CharField()
     detection = serializers.CharField()
     impact = serializers.CharField()
+    summary_zh = serializers.CharField(
+        help_text="Simplified Chinese translation of the summary (Markdown); empty when none."
+    )
     html = serializers.SerializerMethodField(help_text="The Markdown fields rendered (sanitised).")
     categories = TermSerializer(many=True)
     technologies = TermSerializer(many=True)
@@ -259,6 +262,7 @@ class StoryWriteSerializer(serializers.ModelSerializer):
             "fix",
             "detection",
             "impact",
+            "summary_zh",
             "listing_involved",
             "curation_note",
             "categories",
@@ -268,7 +272,12 @@ class StoryWriteSerializer(serializers.ModelSerializer):
             "year": {"min_value": 2014, "max_value": 2100},
             **{
                 name: {"max_length": MAX_TEXT}
-                for name in (*Story.MARKDOWN_FIELDS, "listing_involved", "curation_note")
+                for name in (
+                    *Story.MARKDOWN_FIELDS,
+                    "summary_zh",
+                    "listing_involved",
+                    "curation_note",
+                )
             },
         }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from incidents import selectors
@@ -41,12 +42,14 @@ def story_list(request: HttpRequest) -> HttpResponse:
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category = get_object_or_404(Category, slug=slug)
+    chinese = get_language() == "zh-hans" and bool(category.description_zh)
     return _list_page(
         request,
         selectors.story_list().filter(categories=category),
-        heading=category.name,
+        heading=category.name_zh if chinese and category.name_zh else category.name,
         kicker=_("Category"),
-        description=category.description,
+        description=category.description_zh if chinese else category.description,
+        translated_description=chinese,
         feed_url=reverse("incidents:category_feed", args=[category.slug]),
         search_url=f"{reverse('incidents:search')}?category={category.slug}",
     )

@@ -65,7 +65,14 @@ class Command(BaseCommand):
 def _vocabulary() -> dict:
     return {
         "categories": [
-            {"slug": c.slug, "name": c.name, "description": c.description}
+            {
+                "slug": c.slug,
+                "name": c.name,
+                "description": c.description,
+                # The Chinese landing text only where it exists, as in the curated file.
+                **({"name_zh": c.name_zh} if c.name_zh else {}),
+                **({"description_zh": c.description_zh} if c.description_zh else {}),
+            }
             for c in Category.objects.order_by("slug")
         ],
         "technologies": [
