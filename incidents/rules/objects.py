@@ -275,6 +275,14 @@ def image_parts(image: Any) -> tuple[str, str, str]:
     return image, tag, digest
 
 
+_PLACEHOLDER = re.compile(r"[{}$<>]")  # `{IMAGE}`, `${TAG}`, `$(REGISTRY)`, `<image_url>`
+
+
+def is_placeholder_image(image: Any) -> bool:
+    """An image reference a script or README fills in before applying, not an image yet."""
+    return isinstance(image, str) and _PLACEHOLDER.search(image) is not None
+
+
 def job_spec(obj: K8sObject) -> tuple[dict, str]:
     """The Job spec of a Job (`spec`) or CronJob (`spec.jobTemplate.spec`)."""
     if obj.kind == "Job":

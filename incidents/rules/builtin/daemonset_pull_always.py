@@ -1,12 +1,14 @@
 """KB020: DaemonSets that pull their image on every pod start."""
 
 from incidents.rules.base import Hit, Rule, Severity
-from incidents.rules.objects import containers, image_parts
+from incidents.rules.objects import containers, image_parts, is_placeholder_image
 
 
 def check(obj, ctx):
     for container, path in containers(obj, init=True):
         policy = container.get("imagePullPolicy")
+        if policy is None and is_placeholder_image(container.get("image")):
+            continue  # `<image_url>`: the tag, and so the implied policy, is not known yet
         _, tag, digest = image_parts(container.get("image"))
         implied = policy is None and not digest and tag in ("", "latest")
         if policy == "Always" or implied:

@@ -1,18 +1,19 @@
 """KB019: images without a fixed tag."""
 
-import re
-
 from incidents.rules.base import Hit, Rule, Severity
-from incidents.rules.objects import WORKLOAD_KINDS, as_str, containers, image_parts
-
-TEMPLATE = re.compile(r"[{}$<>]")  # `{IMAGE}`, `${TAG}`, `$(REGISTRY)`, `<your-image>`
+from incidents.rules.objects import (
+    WORKLOAD_KINDS,
+    containers,
+    image_parts,
+    is_placeholder_image,
+)
 
 
 def check(obj, ctx):
     for container, path in containers(obj, init=True):
         image = container.get("image")
         repository, tag, digest = image_parts(image)
-        if not repository or digest or TEMPLATE.search(as_str(image)):
+        if not repository or digest or is_placeholder_image(image):
             continue  # no image, pinned, or a placeholder a script fills in (`{IMAGE}`)
         if not tag or tag == "latest":
             yield Hit(
