@@ -151,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         f"errors     {len(report.errors)} input error(s)"
         + (": " + ", ".join(f"{k} {v}" for k, v in sorted(by_code.items())) if by_code else "")
     )
+    print(f"warnings   {len(report.warnings)} input warning(s) (e.g. a key repeated, same value)")
     if args.errors:
-        for e in report.errors:
+        for e in report.errors + report.warnings:
             print(f"  {e.file}:{e.line} (document {e.document}) {e.message} [{e.code}]")
     print(f"findings   {len(report.findings)}   (suppressed {report.suppressed})")
     per_rule = collections.Counter((f.rule.id, f.rule.slug) for f in report.findings)

@@ -393,3 +393,12 @@ def test_a_key_repeated_with_the_same_value_is_a_warning():
 def test_json_keys_repeated_with_the_same_value_are_warnings():
     result = load_documents('{"kind": "Pod", "kind": "Pod", "metadata": {}}')
     assert result.errors == [] and [w.code for w in result.warnings] == ["duplicate-key-same"]
+
+
+def test_a_pod_without_a_prestop_hook_is_reported_once():
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "fixtures" / "KB008" / "no-prestop-left-to-kb007-PASSES.yaml"
+    report = check_text(fixture.read_text())
+    assert ids(report, "KB008") == []
+    assert ids(report, "KB007") == [("sleep", "spec.template.spec.containers[0].lifecycle.preStop")]

@@ -19,8 +19,10 @@ def check(obj, ctx):
     grace = as_int(spec.get("terminationGracePeriodSeconds", 30))
     if grace is None:
         return
-    delays = [prestop_seconds(c) or 0.0 for c, _, _ in serving]
-    delay = max(delays, default=0.0)
+    delays = [prestop_seconds(c) for c, _, _ in serving]
+    if all(d is None for d in delays):
+        return  # no preStop hook at all: KB007 reports that, once, on the container
+    delay = max((d or 0.0 for d in delays), default=0.0)
     if grace < delay + DRAIN_SECONDS:
         yield Hit(
             f"{prefix}.terminationGracePeriodSeconds",
@@ -36,8 +38,9 @@ RULE = Rule(
     title="Termination grace period shorter than the preStop delay plus draining",
     severity=Severity.WARNING,
     kinds=(*SERVING_KINDS, "DaemonSet", "Pod"),
-    checks="Pods behind a Service whose `terminationGracePeriodSeconds` (default 30) is less "
-    "than their longest preStop delay plus 5 seconds.",
+    checks="Pods behind a Service with a preStop hook whose `terminationGracePeriodSeconds` "
+    "(default 30) is less than their longest preStop delay plus 5 seconds. Pods with no preStop "
+    "hook at all are KB007's finding, reported once there.",
     why="The grace period covers the preStop hook *and* the application's shutdown. When the "
     "preStop sleep takes most of it, the kubelet sends SIGKILL while requests are still in "
     "flight, which is exactly what the delay was meant to avoid: dropped requests and 502s on "
