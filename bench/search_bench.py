@@ -179,7 +179,7 @@ def load_corpus(docs: list[dict]) -> None:
                     slug=f"s{d['i']}",
                     source_url=f"https://example.com/{d['i']}",
                     status="published",
-                    provenance="source",
+                    provenance="full",
                     **{f: d[f] for f in fields},
                 )
                 for d in docs

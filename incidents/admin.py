@@ -22,6 +22,7 @@ class StoryAdminForm(forms.ModelForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     source_url = forms.URLField(max_length=500, assume_scheme="https")
+    read_from = forms.URLField(max_length=500, assume_scheme="https", required=False)
 
     class Meta:
         model = Story
@@ -76,8 +77,10 @@ class StoryAdmin(SimpleHistoryAdmin):
             "Source",
             {
                 "fields": [
-                    "title", "slug", "organisation", "source_url", "source_kind", ("year", "date"),
-                    "platform", "provenance", "listing_involved",
+                    "title", "slug", "organisation", "source_url", "source_kind",
+                    ("year", "listing_year"), ("published_date", "incident_date"), "platform",
+                    "provenance", "read_parts", "read_from", "read_on", "facts",
+                    "listing_involved",
                 ]
             },
         ),

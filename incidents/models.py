@@ -40,8 +40,15 @@ class Status(models.TextChoices):
 
 
 class Provenance(models.TextChoices):
-    SOURCE = "source", _("Summarised from the source write-up")
+    """How much of the source the record rests on (docs/story-format.md)."""
+
+    FULL = "full", _("Whole write-up read")
+    PARTIAL = "partial", _("Part of the write-up read")
     LISTING = "listing", _("From the k8s.af listing only")
+
+
+# Search ranks a record that rests on more of its source first when relevance is otherwise equal.
+PROVENANCE_RANK = {Provenance.FULL: 2, Provenance.PARTIAL: 1, Provenance.LISTING: 0}
 
 
 class Severity(models.TextChoices):
@@ -119,8 +126,18 @@ class Story(models.Model):
     source_kind = models.CharField(
         max_length=20, choices=SourceKind.choices, default=SourceKind.BLOG_POST
     )
-    year = models.PositiveSmallIntegerField()
-    date = models.DateField(null=True, blank=True, help_text="Only when the source states it.")
+    year = models.PositiveSmallIntegerField(
+        help_text="Publication year (corrected where the k8s.af listing is wrong)."
+    )
+    listing_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The k8s.af listing's year, only when it differs."
+    )
+    published_date = models.DateField(
+        null=True, blank=True, help_text="The write-up's date, only when it states it."
+    )
+    incident_date = models.DateField(
+        null=True, blank=True, help_text="When it happened, only when the source states it."
+    )
     platform = models.CharField(max_length=20, choices=Platform.choices, default=Platform.UNKNOWN)
     summary = models.TextField(blank=True)
     symptom = models.TextField(blank=True)
@@ -139,6 +156,22 @@ class Story(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     provenance = models.CharField(
         max_length=10, choices=Provenance.choices, default=Provenance.LISTING
+    )
+    read_parts = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="For a partial record: which parts of the source were read.",
+    )
+    read_from = models.URLField(
+        max_length=500, blank=True, help_text="The copy actually read, when not the source URL."
+    )
+    read_on = models.DateField(
+        null=True, blank=True, help_text="When the source was read for this record."
+    )
+    facts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Anchors: [{claim, quote and/or where}] supporting the record's specifics.",
     )
     listing_involved = models.TextField(
         blank=True, help_text="The k8s.af listing's 'involved' line, as listed."
@@ -182,6 +215,16 @@ class Story(models.Model):
             models.CheckConstraint(condition=_in("platform", Platform), name="story_platform"),
             models.CheckConstraint(condition=_in("status", Status), name="story_status"),
             models.CheckConstraint(condition=_in("provenance", Provenance), name="story_prov"),
+            models.CheckConstraint(
+                condition=~Q(provenance=Provenance.PARTIAL) | ~Q(read_parts=""),
+                name="story_partial_names_parts",
+            ),
+            models.CheckConstraint(
+                condition=Q(read_from="")
+                | Q(read_from__startswith="http://")
+                | Q(read_from__startswith="https://"),
+                name="story_read_from_http",
+            ),
             models.CheckConstraint(condition=Q(version__gte=1), name="story_version_positive"),
             models.CheckConstraint(
                 condition=Q(status=Status.DRAFT) | ~Q(summary=""),
@@ -198,6 +241,32 @@ class Story(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from incidents.storyfiles import fact_problems
+
+        errors: dict[str, list[str]] = {}
+        if not isinstance(self.facts, list):
+            errors["facts"] = ["A list of {claim, quote and/or where} entries."]
+        else:
+            problems = [
+                f"Entry {i}: {p}."
+                for i, fact in enumerate(self.facts, 1)
+                for p in fact_problems(fact)
+            ]
+            if problems:
+                errors["facts"] = problems
+        if self.listing_year is not None and self.listing_year == self.year:
+            errors["listing_year"] = ["Only for a k8s.af listing year that differs from the year."]
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def sort_date(self):
+        """The write-up's date, else the incident's: for newest-first order within a year."""
+        return self.published_date or self.incident_date
 
 
 class Rule(models.Model):

@@ -42,7 +42,7 @@ def make_story(db):
             "detection": 'Alert on `coredns_dns_responses_total{rcode="SERVFAIL"}`.',
             "impact": "Partial outage for 30 minutes.",
             "status": "published",
-            "provenance": "source",
+            "provenance": "full",
         }
         data.update(overrides)
         return services.story_create(data=data)

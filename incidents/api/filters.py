@@ -12,7 +12,7 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from incidents.api.errors import ApiError, first_leaf, flatten_errors
-from incidents.models import Platform, SourceKind
+from incidents.models import Platform, Provenance, SourceKind
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
@@ -62,6 +62,12 @@ class StoryQuerySerializer(serializers.Serializer):
     )
     source_kind = serializers.ListField(
         child=serializers.ChoiceField(choices=SourceKind.values), required=False, max_length=20
+    )
+    provenance = serializers.ListField(
+        child=serializers.ChoiceField(choices=Provenance.values),
+        required=False,
+        max_length=3,
+        help_text="How much of the source a record rests on: full, partial or listing.",
     )
     has_rules = serializers.BooleanField(
         required=False,

@@ -27,6 +27,12 @@ def _absolute(request, path: str) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
 
+class FactSerializer(serializers.Serializer):
+    claim = serializers.CharField()
+    quote = serializers.CharField(required=False, help_text="Short supporting quote.")
+    where = serializers.CharField(required=False, help_text="Where in the source.")
+
+
 class StoryLinksMixin(serializers.Serializer):
     url = serializers.SerializerMethodField(help_text="The story's web page.")
     api_url = serializers.SerializerMethodField(help_text="This story in the API.")
@@ -50,6 +56,9 @@ class StoryListItemSerializer(StoryLinksMixin, serializers.Serializer):
     platform = serializers.ChoiceField(choices=Platform.choices)
     source_kind = serializers.ChoiceField(choices=SourceKind.choices)
     source_url = serializers.URLField()
+    provenance = serializers.ChoiceField(
+        choices=Provenance.choices, help_text="How much of the source the record rests on."
+    )
     summary = serializers.CharField(help_text="Markdown.")
     categories = TermSerializer(many=True)
     technologies = TermSerializer(many=True)
@@ -101,6 +110,7 @@ def story_items(
             "platform": story.platform,
             "source_kind": story.source_kind,
             "source_url": story.source_url,
+            "provenance": story.provenance,
             "summary": story.summary,
             "categories": [{"slug": c.slug, "name": c.name} for c in story.categories.all()],
             "technologies": [{"slug": t.slug, "name": t.name} for t in story.technologies.all()],
@@ -126,6 +136,7 @@ class FacetsSerializer(serializers.Serializer):
     platform = FacetValueSerializer(many=True)
     year = FacetValueSerializer(many=True)
     source_kind = FacetValueSerializer(many=True)
+    provenance = FacetValueSerializer(many=True)
 
 
 class StoryPageSerializer(serializers.Serializer):
@@ -169,11 +180,19 @@ class StoryDetailSerializer(StoryLinksMixin, serializers.Serializer):
     organisation = serializers.CharField()
     source_url = serializers.URLField()
     source_kind = serializers.ChoiceField(choices=SourceKind.choices)
-    year = serializers.IntegerField()
-    date = serializers.DateField(allow_null=True)
+    year = serializers.IntegerField(help_text="Publication year.")
+    listing_year = serializers.IntegerField(
+        allow_null=True, help_text="The k8s.af listing's year, only when it differs."
+    )
+    published_date = serializers.DateField(allow_null=True)
+    incident_date = serializers.DateField(allow_null=True)
     platform = serializers.ChoiceField(choices=Platform.choices)
     status = serializers.ChoiceField(choices=Status.choices)
     provenance = serializers.ChoiceField(choices=Provenance.choices)
+    read_parts = serializers.CharField(help_text="For a partial record: what was read.")
+    read_from = serializers.CharField(help_text="The copy read, when not source_url.")
+    read_on = serializers.DateField(allow_null=True)
+    facts = FactSerializer(many=True, help_text="Anchors for the record's specifics.")
     summary = serializers.CharField()
     symptom = serializers.CharField()
     contributing_factors = serializers.CharField()
@@ -252,10 +271,16 @@ class StoryWriteSerializer(serializers.ModelSerializer):
             "source_url",
             "source_kind",
             "year",
-            "date",
+            "listing_year",
+            "published_date",
+            "incident_date",
             "platform",
             "status",
             "provenance",
+            "read_parts",
+            "read_from",
+            "read_on",
+            "facts",
             "summary",
             "symptom",
             "contributing_factors",

@@ -43,7 +43,7 @@ from incidents.api.parsers import MANIFEST_PARSERS, PlainTextParser, RawBody, Sa
 from incidents.api.throttling import KBThrottle
 from incidents.models import Story, StoryRule
 
-SEARCH_FILTERS = ("category", "technology", "platform", "year", "source_kind")
+SEARCH_FILTERS = ("category", "technology", "platform", "year", "source_kind", "provenance")
 ERRORS = {
     code: OpenApiResponse(s.ErrorSerializer, description=text)
     for code, text in {

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.text import slugify
 
-from incidents.models import Platform, SourceKind, Status, Story, StoryRule
+from incidents.models import Platform, Provenance, SourceKind, Status, Story, StoryRule
 
-FACET_KEYS = ("category", "technology", "platform", "year", "source_kind")
+FACET_KEYS = ("category", "technology", "platform", "year", "source_kind", "provenance")
 
 
 @dataclass
@@ -66,6 +66,7 @@ class StoryDoc:
     source_kind: str
     has_rules: bool
     sort_date: str  # ISO date or "" (newest-first browsing within a year)
+    provenance: str = ""  # full | partial | listing: a filter, a facet and a tie-breaker
 
     @property
     def doc_hash(self) -> str:
@@ -84,6 +85,7 @@ class StoryDoc:
             self.source_kind,
             str(self.has_rules),
             self.sort_date,
+            self.provenance,
         ]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
@@ -143,7 +145,8 @@ def story_doc(story: Story) -> StoryDoc:
         year=story.year,
         source_kind=story.source_kind,
         has_rules=bool(has_rules),
-        sort_date=story.date.isoformat() if story.date else "",
+        sort_date=story.sort_date.isoformat() if story.sort_date else "",
+        provenance=story.provenance,
     )
 
 
@@ -215,6 +218,8 @@ def facet_labels(key: str, values: Iterable[str]) -> dict[str, str]:
         return {v: str(Platform(v).label) for v in values if v in Platform.values}
     if key == "source_kind":
         return {v: str(SourceKind(v).label) for v in values if v in SourceKind.values}
+    if key == "provenance":
+        return {v: str(Provenance(v).label) for v in values if v in Provenance.values}
     return {v: v for v in values}
 
 

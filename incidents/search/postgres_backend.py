@@ -5,7 +5,7 @@ rebuild, the indexing hooks and searches call; nothing here is a Django model, s
 a migration and SQLite databases never see it):
 
     kb_search_document(story_id PK, version, doc_hash, org, techs text[], status, year,
-                       platform, source_kind, sort_date, cats text[])
+                       platform, source_kind, sort_date, cats text[], provenance)
         One narrow row per story: what filters and facets read. The values are copied from the
         story (as the Whoosh index does), so a search never joins the story tables.
     kb_search_vector(story_id PK, rank_norm, vector)
@@ -67,6 +67,10 @@ TABLES = (DOCS, VECTORS, POSTINGS, LEXEMES, WORDS)
 WEIGHTS = "{0.1, 0.33, 0.6, 1.0}"  # D, C (body), B (symptom), A (head)
 TECH_WEIGHT = 0.5  # ts_rank units an alias group scores when the story is tagged
 COORD = 1.0
+# Equal scores: the record resting on more of its source first (full, partial, listing).
+PROVENANCE_ORDER = (
+    "CASE provenance WHEN 'full' THEN 2 WHEN 'partial' THEN 1 ELSE 0 END DESC, story_id DESC"
+)
 START, STOP = "\x01", "\x02"
 
 SCHEMA_SQL = f"""
@@ -80,7 +84,8 @@ CREATE TABLE IF NOT EXISTS {DOCS} (
 );
 ALTER TABLE {DOCS} ADD COLUMN IF NOT EXISTS status text, ADD COLUMN IF NOT EXISTS year integer,
     ADD COLUMN IF NOT EXISTS platform text, ADD COLUMN IF NOT EXISTS source_kind text,
-    ADD COLUMN IF NOT EXISTS sort_date date, ADD COLUMN IF NOT EXISTS cats text[];
+    ADD COLUMN IF NOT EXISTS sort_date date, ADD COLUMN IF NOT EXISTS cats text[],
+    ADD COLUMN IF NOT EXISTS provenance text;
 CREATE TABLE IF NOT EXISTS {VECTORS} (
     story_id bigint PRIMARY KEY,
     rank_norm double precision NOT NULL,
@@ -139,7 +144,8 @@ VECTOR_SQL = (
 BACKFILL_SQL = f"""
 ALTER TABLE {DOCS} ADD COLUMN IF NOT EXISTS rank_norm double precision;
 UPDATE {DOCS} d SET status = s.status, year = s.year, platform = s.platform,
-    source_kind = s.source_kind, sort_date = s.date,
+    source_kind = s.source_kind, sort_date = coalesce(s.published_date, s.incident_date),
+    provenance = s.provenance,
     cats = coalesce((SELECT array_agg(c.slug ORDER BY c.slug)
         FROM {{cat_links}} x JOIN {{cat_table}} c ON c.id = x.category_id
         WHERE x.story_id = d.story_id), '{{{{}}}}')
@@ -169,14 +175,36 @@ def _has_vector_column(cur) -> bool:
     return bool(cur.fetchone()[0])
 
 
+def _has_column(cur, name: str) -> bool:
+    cur.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+        "AND attname = %s AND NOT attisdropped)",
+        [DOCS, name],
+    )
+    return bool(cur.fetchone()[0])
+
+
+# Before the provenance column, rows lacked it: filled from the stories (orphans get '').
+PROVENANCE_BACKFILL_SQL = f"""
+UPDATE {DOCS} d SET provenance = s.provenance FROM {{story_table}} s
+    WHERE s.id = d.story_id AND d.provenance IS NULL;
+UPDATE {DOCS} SET provenance = '' WHERE provenance IS NULL;
+"""
+
+
 def _schema_current() -> bool:
-    """The posting and lexeme tables exist and the document rows no longer hold the vector."""
+    """The posting and lexeme tables exist, the document rows no longer hold the vector and
+    carry the provenance column."""
     with connection.cursor() as cur:
         cur.execute(
             "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
             [POSTINGS, LEXEMES],
         )
-        return bool(cur.fetchone()[0]) and not _has_vector_column(cur)
+        return (
+            bool(cur.fetchone()[0])
+            and not _has_vector_column(cur)
+            and _has_column(cur, "provenance")
+        )
 
 
 _SCHEMA_OK = False  # this process has seen the current schema (a rebuild swaps in the same one)
@@ -204,6 +232,7 @@ def ensure_schema() -> None:
             cur.execute(_postings_sql() + " ORDER BY 1, 2")
             # Dropping a column leaves its values in the rows: rewrite them narrow.
             cur.execute(f"CLUSTER {DOCS} USING {DOCS}_pkey")
+        cur.execute(PROVENANCE_BACKFILL_SQL.format(story_table=Story._meta.db_table))
     _DF_CACHE.clear()
 
 
@@ -225,6 +254,7 @@ DOC_COLUMNS = (
     ("source_kind", "text"),
     ("sort_date", "date"),
     ("cats", "text[]"),
+    ("provenance", "text"),
 )
 
 
@@ -241,6 +271,7 @@ def _doc_row(d: StoryDoc) -> tuple:
         d.source_kind,
         d.sort_date or None,
         list(d.categories),
+        d.provenance,
     )
 
 
@@ -525,7 +556,7 @@ def _filters_sql(parsed: ParsedQuery, published_only: bool) -> tuple[list[str], 
         if key in ("category", "technology"):
             where.append(f"d.{'cats' if key == 'category' else 'techs'} && %s::text[]")
             params.append(list(values))
-        elif key in ("platform", "source_kind"):
+        elif key in ("platform", "source_kind", "provenance"):
             where.append(f"d.{key} = ANY(%s)")
             params.append(values)
         elif key == "year":
@@ -683,7 +714,7 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
             f"JOIN {DOCS} d ON d.story_id = s.story_id"
         )
         score = f"s.s * (1 + {COORD} * bit_count(s.b::bit(64)) / {len(groups)}.0)"
-        select, order = f"{score} AS score, s.b AS matched", "score DESC, story_id DESC"
+        select, order = f"{score} AS score, s.b AS matched", f"score DESC, {PROVENANCE_ORDER}"
         params = [*scores_params, *params]
     else:
         source = f"{DOCS} d"
@@ -698,7 +729,7 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
     sql = f"""
         {q_sql}, m AS MATERIALIZED (
             SELECT d.story_id, d.year, d.platform, d.source_kind, d.sort_date, d.techs, d.cats,
-                   {select}
+                   d.provenance, {select}
             FROM {source}
             WHERE {" AND ".join(where) or "TRUE"}
         ),
@@ -713,9 +744,10 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
             FROM (SELECT unnest(techs) AS t FROM m) t GROUP BY t
         UNION ALL SELECT CASE WHEN GROUPING(platform) = 0 THEN 'platform'
                 WHEN GROUPING(year) = 0 THEN 'year'
-                WHEN GROUPING(source_kind) = 0 THEN 'source_kind' ELSE 'total' END,
-            coalesce(platform, year::text, source_kind), count(*), NULL, NULL
-            FROM m GROUP BY GROUPING SETS ((platform), (year), (source_kind), ())
+                WHEN GROUPING(source_kind) = 0 THEN 'source_kind'
+                WHEN GROUPING(provenance) = 0 THEN 'provenance' ELSE 'total' END,
+            coalesce(platform, year::text, source_kind, provenance), count(*), NULL, NULL
+            FROM m GROUP BY GROUPING SETS ((platform), (year), (source_kind), (provenance), ())
     """
     cur.execute(sql, [*q_params, *params, per_page, (page - 1) * per_page])
     ranked: list[tuple[int, int, float, int]] = []

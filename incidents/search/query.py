@@ -5,7 +5,8 @@ The grammar is deliberately small and cannot fail: every input parses.
     word            a term; terms are OR-ed, stories matching more of them rank higher
     "two words"     a phrase the story must contain
     -word, -"a b"   stories containing it are excluded
-    field:value     a filter: org:, tech:, cat:, platform:, year:, kind:, rules: (see FIELD_NAMES)
+    field:value     a filter: org:, tech:, cat:, platform:, year:, kind:, rules:, provenance:
+                    (see FIELD_NAMES)
 
 Technology aliases from the vocabulary (Technology.aliases, e.g. "exit code 137" -> oom-killer,
 "bad gateway" -> http-5xx) are recognised in the term sequence and become alias groups: a story
@@ -24,7 +25,9 @@ MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
 MAX_FILTER_VALUES = 20
 
-FILTER_KEYS = ("category", "technology", "platform", "year", "source_kind", "has_rules")
+FILTER_KEYS = (
+    "category", "technology", "platform", "year", "source_kind", "has_rules", "provenance",
+)  # fmt: skip
 # Filters that only the query syntax offers (org:zalando); also accepted in `filters`.
 EXTRA_FILTER_KEYS = ("organisation",)
 
@@ -44,6 +47,8 @@ FIELD_NAMES = {
     "source_kind": "source_kind",
     "rules": "has_rules",
     "has_rules": "has_rules",
+    "provenance": "provenance",
+    "read": "provenance",
 }
 
 # Common English words that carry no meaning for ranking (both backends drop them as well; we

@@ -22,7 +22,7 @@ from collections import Counter, OrderedDict
 
 from whoosh.query import Or, Phrase
 
-from incidents.models import Status
+from incidents.models import PROVENANCE_RANK, Status
 from incidents.search import whoosh_store as store
 from incidents.search.documents import (
     FACET_KEYS,
@@ -151,7 +151,7 @@ class _View:
         for d in self.alive:
             m = self.meta[d]
             for key, i in _META.items():
-                value = m[i]
+                value = m[i] if i < len(m) else ""  # an index written before the field existed
                 if key in ("category", "technology"):
                     for v in value:
                         members[key].setdefault(v, []).append(d)
@@ -163,6 +163,10 @@ class _View:
             for key, values in members.items()
         }
         self.all_docs = _docset(self.alive, n)
+        self.provenance_rank = {
+            d: _PROVENANCE_RANK.get(self.meta[d][9] if len(self.meta[d]) > 9 else "", 0)
+            for d in self.alive
+        }
         meta, pk = self.meta, self.pk
         self.browse_order = sorted(
             self.alive, key=lambda d: (meta[d][5], meta[d][8], pk[d]), reverse=True
@@ -351,7 +355,10 @@ _META = {
     "year": 5,
     "source_kind": 6,
     "has_rules": 7,
+    "provenance": 9,
 }
+# Ties in relevance go to the record resting on more of its source (full, partial, listing).
+_PROVENANCE_RANK = {str(k): v for k, v in PROVENANCE_RANK.items()}
 
 
 def _value_key(key: str, value) -> str:
@@ -502,7 +509,8 @@ def _search(view, parsed, page, per_page, highlight, published_only) -> SearchRe
 
 def _top(view: _View, groups: list[_Term], member: bytes, want: int) -> list[tuple[float, int]]:
     """The `want` best (score, doc) among `member` documents: the sum of the group scores times
-    the coordination bonus (1 + COORD * share of groups matched); ties by newest story id."""
+    the coordination bonus (1 + COORD * share of groups matched); ties by provenance (full, partial,
+    listing), then newest story id."""
     n = len(groups)
     pk = view.pk
     if n == 1:
@@ -519,7 +527,8 @@ def _top(view: _View, groups: list[_Term], member: bytes, want: int) -> list[tup
                     matched[d] = mget(d, 0) + 1
         share = COORD / n
         items = ((v * (1 + share * matched[d]), d) for d, v in scores.items())
-    return heapq.nlargest(want, items, key=lambda x: (x[0], -pk[x[1]]))
+    rank = view.provenance_rank
+    return heapq.nlargest(want, items, key=lambda x: (x[0], rank.get(x[1], 0), -pk[x[1]]))
 
 
 def highlights(story, wanted: set[str]) -> dict[str, str]:

@@ -150,7 +150,8 @@ SCHEMA = fields.Schema(
     id=fields.ID(stored=True, unique=True),
     version=fields.STORED,
     dochash=fields.STORED,
-    # (status, org, categories, technologies, platform, year, source_kind, has_rules, sort_date)
+    # (status, org, categories, technologies, platform, year, source_kind, has_rules, sort_date,
+    #  provenance)
     meta=fields.STORED,
     head=FastText(analyzer=ANALYZER),
     symptom=FastText(analyzer=ANALYZER),
@@ -306,6 +307,7 @@ def doc_fields(doc: StoryDoc) -> dict:
             doc.source_kind,
             doc.has_rules,
             doc.sort_date,
+            doc.provenance,
         ),
         "head": head,
         "symptom": symptom,

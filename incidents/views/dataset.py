@@ -19,7 +19,7 @@ from django.utils import timezone
 from incidents import selectors
 from incidents.models import Platform, Provenance, SourceKind, Status, StoryRule
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: date split into published_date/incident_date; provenance levels
 LIST_SEPARATOR = "; "
 # (name, JSON type, description); enums are listed from the model choices.
 FIELDS: list[tuple[str, str, str]] = [
@@ -29,8 +29,10 @@ FIELDS: list[tuple[str, str, str]] = [
     ("organisation", "string", "Who the failure happened to."),
     ("source_url", "string", "The original write-up (unique)."),
     ("source_kind", "string", "Kind of source: " + ", ".join(SourceKind.values) + "."),
-    ("year", "integer", "Year the source was published."),
-    ("date", "string|null", "Date of the source (YYYY-MM-DD), only when the source states it."),
+    ("year", "integer", "Year the source was published (corrected where the listing is wrong)."),
+    ("listing_year", "integer|null", "The k8s.af listing's year, only when it differs."),
+    ("published_date", "string|null", "The write-up's date (YYYY-MM-DD), only when stated."),
+    ("incident_date", "string|null", "When it happened (YYYY-MM-DD), only when the source says."),
     ("platform", "string", "Where the cluster ran: " + ", ".join(Platform.values) + "."),
     ("categories", "array of string", "Category slugs."),
     ("technologies", "array of string", "Technology slugs."),
@@ -41,7 +43,14 @@ FIELDS: list[tuple[str, str, str]] = [
     ("fix", "string", "How it was fixed (Markdown)."),
     ("detection", "string", "How it was or could be detected (Markdown)."),
     ("impact", "string", "Who and what was affected (Markdown)."),
-    ("provenance", "string", "Where the record came from: " + ", ".join(Provenance.values) + "."),
+    (
+        "provenance",
+        "string",
+        "How much of the source the record rests on: " + ", ".join(Provenance.values) + ".",
+    ),
+    ("read_parts", "string", "For a partial record: the parts of the source that were read."),
+    ("read_from", "string", "The copy that was read, when not source_url; else empty."),
+    ("read_on", "string|null", "When the source was read for the record (YYYY-MM-DD)."),
     ("published_at", "string|null", "When the record was published here (ISO 8601)."),
     ("updated_at", "string", "When the record last changed (ISO 8601)."),
 ]
@@ -65,7 +74,9 @@ def _records(request: HttpRequest) -> list[dict[str, Any]]:
             "source_url": s.source_url,
             "source_kind": s.source_kind,
             "year": s.year,
-            "date": s.date.isoformat() if s.date else None,
+            "listing_year": s.listing_year,
+            "published_date": s.published_date.isoformat() if s.published_date else None,
+            "incident_date": s.incident_date.isoformat() if s.incident_date else None,
             "platform": s.platform,
             "categories": sorted(c.slug for c in s.categories.all()),
             "technologies": sorted(t.slug for t in s.technologies.all()),
@@ -77,6 +88,9 @@ def _records(request: HttpRequest) -> list[dict[str, Any]]:
             "detection": s.detection,
             "impact": s.impact,
             "provenance": s.provenance,
+            "read_parts": s.read_parts,
+            "read_from": s.read_from,
+            "read_on": s.read_on.isoformat() if s.read_on else None,
             "published_at": s.published_at.isoformat() if s.published_at else None,
             "updated_at": s.updated_at.isoformat(),
         }
@@ -88,6 +102,7 @@ def json_schema(request: HttpRequest | None = None) -> dict[str, Any]:
     types = {
         "string": {"type": "string"},
         "integer": {"type": "integer"},
+        "integer|null": {"type": ["integer", "null"]},
         "string|null": {"type": ["string", "null"]},
         "array of string": {"type": "array", "items": {"type": "string"}},
     }

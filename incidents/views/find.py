@@ -24,6 +24,7 @@ FACETS = (
     ("platform", gettext_lazy("Platform")),
     ("year", gettext_lazy("Year")),
     ("source_kind", gettext_lazy("Source")),
+    ("provenance", gettext_lazy("Source read")),
 )
 FILTER_KEYS = (*(k for k, _ in FACETS), "has_rules")
 PER_PAGE = 20

@@ -75,7 +75,12 @@ def newest_stories(limit: int = 6) -> list[Story]:
     return list(
         selectors.story_list()
         .annotate(published_day=TruncDate("published_at"))
-        .order_by(F("published_day").desc(nulls_last=True), "-year", "-date", "title")[:limit]
+        .order_by(
+            F("published_day").desc(nulls_last=True),
+            "-year",
+            F("published_date").desc(nulls_last=True),
+            "title",
+        )[:limit]
     )
 
 

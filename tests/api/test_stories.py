@@ -27,7 +27,9 @@ def test_each_result_carries_what_a_bot_needs(client, stories):
 
 def test_it_returns_facets_and_a_suggestion(client, stories):
     body = client.get("/api/v1/stories/", {"q": "coredsn"}).json()
-    assert set(body["facets"]) == {"category", "technology", "platform", "year", "source_kind"}
+    assert set(body["facets"]) == {
+        "category", "technology", "platform", "year", "source_kind", "provenance",
+    }  # fmt: skip
     assert "suggestion" in body
     everything = client.get("/api/v1/stories/").json()
     years = {f["value"]: f["count"] for f in everything["facets"]["year"]}
@@ -46,6 +48,37 @@ def test_it_filters(client, stories):
     assert slugs(has_rules="true") == ["dns-outage"]
     assert sorted(slugs(has_rules="false")) == ["ingress-502", "oom-storm"]
     assert sorted(slugs(category="dns,networking")) == ["dns-outage", "ingress-502"]
+    assert slugs(provenance="listing") == []
+    assert len(slugs(provenance=["full", "partial"])) == 3
+
+
+def test_it_says_how_much_of_the_source_a_record_rests_on(client, make_story, stories):
+    make_story(
+        slug="partly-read",
+        source_url="https://example.org/partly",
+        provenance="partial",
+        read_parts="opening and the timeline",
+        read_from="https://github.com/example/copy",
+        year=2019,
+        listing_year=2020,
+        published_date="2019-08-05",
+        facts=[{"claim": "26 minutes to mitigate", "quote": "Time to mitigate: 26 minutes"}],
+    )
+    from incidents import search
+
+    search.rebuild()
+    listed = client.get("/api/v1/stories/", {"provenance": "partial"}).json()
+    assert [(s["slug"], s["provenance"]) for s in listed["results"]] == [("partly-read", "partial")]
+    detail = client.get("/api/v1/stories/partly-read/").json()
+    assert detail["read_parts"] == "opening and the timeline"
+    assert detail["read_from"] == "https://github.com/example/copy"
+    assert (detail["year"], detail["listing_year"]) == (2019, 2020)
+    assert (detail["published_date"], detail["incident_date"]) == ("2019-08-05", None)
+    assert detail["facts"] == [
+        {"claim": "26 minutes to mitigate", "quote": "Time to mitigate: 26 minutes"}
+    ]
+    bad = client.get("/api/v1/stories/", {"provenance": "source"})
+    assert bad.status_code == 400
 
 
 def test_it_orders_and_pages_stably(client, stories):

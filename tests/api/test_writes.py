@@ -17,7 +17,7 @@ NEW = {
     "year": 2024,
     "platform": "aks",
     "status": "published",
-    "provenance": "source",
+    "provenance": "full",
     "summary": "Something broke.",
     "categories": ["dns"],
     "technologies": ["coredns"],

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from incidents import services
 from incidents.models import Story
-from incidents.storyfiles import STORIES_DIR
+from incidents.storyfiles import SECTIONS, STORIES_DIR
 
 
 def _load(directory=STORIES_DIR, **kwargs) -> tuple[str, str]:
@@ -85,3 +85,101 @@ def test_a_broken_file_is_reported_and_the_rest_still_load(story_dir):
     with pytest.raises(CommandError, match="1 problem"):
         _load(story_dir)
     assert Story.objects.filter(slug="devops-hof-lb-drain").exists()
+
+
+DEMO = """---
+slug: demo-story
+title: A demo story
+organisation: Demo Org
+source_url: https://example.org/demo
+source_kind: blog-post
+year: 2019
+platform: gke
+provenance: listing
+status: published
+categories:
+- dns
+technologies:
+- coredns
+---
+""" + "".join(f"\n## {title}\n\nText of the {title.lower()} section.\n" for _, title in SECTIONS)
+
+
+@pytest.fixture
+def demo_path(tmp_path):
+    directory = tmp_path / "demo"
+    directory.mkdir()
+    path = directory / "demo-story.md"
+    path.write_text(DEMO)
+    return path
+
+
+def _with_meta(path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("provenance: listing\n", "provenance: source\n", "provenance must be one of"),
+        (
+            "provenance: listing\n",
+            "provenance: partial\nread_on: 2026-12-05\n",
+            "must say what was read in read_parts",
+        ),
+        ("provenance: listing\n", "provenance: full\n", "read_on (the date the source was read)"),
+        (
+            "year: 2019\n",
+            "year: 2019\npublished_date: 5 Aug 2019\n",
+            "published_date must be a date",
+        ),
+        ("year: 2019\n", "year: 2019\nlisting_year: 2019\n", "listing_year is only for"),
+        (
+            "provenance: listing\n",
+            "provenance: full\nread_on: 2026-12-05\nread_from: ftp://copy\n",
+            "read_from must be an http(s) URL",
+        ),
+        (
+            "provenance: listing\n",
+            "provenance: full\nread_on: 2026-12-05\nfacts:\n- claim: 26 minutes\n",
+            "facts entry 1: needs a quote or a where",
+        ),
+    ],
+)
+@pytest.mark.django_db
+def test_the_loader_refuses_bad_provenance_dates_and_facts(demo_path, old, new, message):
+    _with_meta(demo_path, old, new)
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("load_stories", str(demo_path.parent), stdout=out, stderr=err)
+    assert "demo-story.md" in err.getvalue() and message in err.getvalue()
+    assert not Story.objects.exists()
+
+
+@pytest.mark.django_db
+def test_provenance_dates_and_facts_round_trip(demo_path, tmp_path):
+    _with_meta(
+        demo_path,
+        "provenance: listing\n",
+        "provenance: partial\nread_parts: opening and the timeline\n"
+        "read_from: https://github.com/example/copy\nread_on: 2026-12-05\n",
+    )
+    _with_meta(
+        demo_path, "year: 2019\n", "year: 2019\nlisting_year: 2020\nincident_date: 2019-02-28\n"
+    )
+    _with_meta(
+        demo_path,
+        "- coredns\n---\n",
+        "- coredns\nfacts:\n- claim: 26 minutes to mitigate\n"
+        "  quote: 'Time to mitigate: 26 minutes'\n  where: header\n---\n",
+    )
+    _load(demo_path.parent)
+    story = Story.objects.get()
+    assert (story.provenance, story.read_parts) == ("partial", "opening and the timeline")
+    assert story.listing_year == 2020 and str(story.incident_date) == "2019-02-28"
+    assert story.facts[0]["quote"] == "Time to mitigate: 26 minutes"
+    out = tmp_path / "out"
+    call_command("export_stories", str(out), stdout=io.StringIO())
+    assert (out / demo_path.name).read_bytes() == demo_path.read_bytes()

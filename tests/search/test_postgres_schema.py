@@ -53,8 +53,10 @@ PREVIOUS_LAYOUT = [
     "WHERE v.story_id = d.story_id",
     f"DROP TABLE {pg.VECTORS}, {pg.POSTINGS}",
 ]
+BEFORE_PROVENANCE = [f"ALTER TABLE {pg.DOCS} DROP COLUMN provenance"]
 OLDEST_LAYOUT = [
     *PREVIOUS_LAYOUT,
+    *BEFORE_PROVENANCE,
     # Before the copied filter columns and the stored normalisation, with stale lexeme counts.
     f"ALTER TABLE {pg.DOCS} DROP COLUMN status, DROP COLUMN year, DROP COLUMN platform, "
     "DROP COLUMN source_kind, DROP COLUMN sort_date, DROP COLUMN cats, DROP COLUMN rank_norm",
@@ -78,7 +80,11 @@ def _postings_match_vectors(cur) -> bool:
     return extra == missing == wrong_df == 0 and total > 0
 
 
-@pytest.mark.parametrize("layout", [PREVIOUS_LAYOUT, OLDEST_LAYOUT], ids=["previous", "oldest"])
+@pytest.mark.parametrize(
+    "layout",
+    [BEFORE_PROVENANCE, PREVIOUS_LAYOUT, OLDEST_LAYOUT],
+    ids=["before-provenance", "previous", "oldest"],
+)
 def test_an_index_from_an_earlier_layout_is_upgraded_in_place(indexed, monkeypatch, layout):
     queries = [
         ("dns timeouts", {}),
@@ -86,6 +92,7 @@ def test_an_index_from_an_earlier_layout_is_upgraded_in_place(indexed, monkeypat
         ('"search domains" lookup', {}),
         ("dns -zones", {}),
         ("", {}),
+        ("dns", {"provenance": ["full"]}),
     ]
     before = [_view(search.search(q, filters=f)) for q, f in queries]
     assert all(total for _, total, _ in before), [t for _, t, _ in before]

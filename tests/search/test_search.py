@@ -224,3 +224,42 @@ def test_match_text_finds_stories_from_events(backend, corpus):
     assert matches[0][0].slug == "memory-killer"
     assert matches[0][1]
     assert search.match_text("") == []
+
+
+def test_provenance_filter_in_the_query_and_as_a_facet(backend, corpus, make_story, search_index):
+    make_story(
+        slug="listed-only",
+        title="Listed only",
+        source_url="https://example.org/listed",
+        provenance="listing",
+        summary="Based on the k8s.af listing only: a routing change broke zones.",
+    )
+    search_index()
+    assert slugs(search.search("provenance:listing")) == ["listed-only"]
+    assert "listed-only" not in slugs(search.search("", filters={"provenance": ["full"]}))
+    facet = {v: (label, n) for v, label, n in search.search("").facets["provenance"]}
+    assert facet == {
+        "full": ("Whole write-up read", 3),
+        "listing": ("From the k8s.af listing only", 1),
+    }
+
+
+def test_equal_relevance_ranks_full_above_partial_above_listing(
+    backend, vocabulary, make_story, search_index
+):
+    # Identical text and scores: without the provenance key the newest id would win the tie.
+    text = {"summary": "Quokka gateways dropped every packet during the zone migration window."}
+    levels = [("full", {}), ("partial", {"read_parts": "the opening"}), ("listing", {})]
+    for i, (level, extra) in enumerate(levels):
+        make_story(
+            slug=f"twin-{level}",
+            title="Quokka gateway drops",
+            source_url=f"https://example.org/twin-{i}",
+            provenance=level,
+            **extra,
+            **text,
+        )
+    search_index()
+    results = search.search("quokka gateway")
+    assert slugs(results) == ["twin-full", "twin-partial", "twin-listing"]
+    assert len({h.score for h in results.hits}) == 1

@@ -53,7 +53,7 @@ def test_every_page_speaks_chinese(client, dataset, path, chinese):
 def test_choice_labels_and_form_errors_are_translated(client, dataset):
     body = client.get("/stories/ingress-502/", **ZH).content.decode()
     assert "博客文章" in body  # source kind
-    assert "根据原文撰写摘要" in body  # provenance
+    assert "已读原文全文" in body  # provenance
     body = client.post("/check/", {"manifest": ""}, **ZH).content.decode()
     assert "请粘贴 YAML 或 JSON，或选择要上传的文件。" in body
 
@@ -88,7 +88,7 @@ def test_the_switch_refuses_to_send_the_reader_elsewhere(client, dataset):
 
 @pytest.mark.django_db
 def test_dates_are_localised(client, make_story):
-    make_story(slug="dated", title="A dated story", date=datetime.date(2019, 3, 5))
+    make_story(slug="dated", title="A dated story", published_date=datetime.date(2019, 3, 5))
     english = client.get("/stories/dated/").content.decode()
     chinese = client.get("/stories/dated/", **ZH).content.decode()
     assert "5 March 2019" in english or "5 Mar 2019" in english

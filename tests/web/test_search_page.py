@@ -105,3 +105,15 @@ def test_no_template_markup_leaks_into_the_results(client, dataset):
     assert "story-item" in body
     for marker in ("{#", "#}", "{%", "%}", "{{"):
         assert marker not in body
+
+
+@pytest.mark.django_db
+def test_provenance_is_a_facet_and_a_filter(client, dataset, make_story, search_index):
+    listed = make_story(
+        slug="listed-only", title="Listed only record", provenance="listing", year=2020
+    )
+    search_index()
+    body = client.get("/search/", {"q": ""}).content.decode()
+    assert 'name="provenance" value="listing"' in body
+    filtered = client.get("/search/", {"provenance": "listing"}).content.decode()
+    assert listed.title in filtered and dataset["oom"].title not in filtered

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.web.conftest import assert_csp_clean
@@ -22,7 +24,31 @@ def test_story_page_links_technologies_categories_and_source(client, dataset):
     assert 'href="/categories/dns/"' in body
     assert f'href="{story.source_url}"' in body
     assert "Blog post, 2019" in body
-    assert "Summarised from the source write-up" in body
+    assert "Whole write-up read" in body
+
+
+@pytest.mark.django_db
+def test_story_page_says_what_was_read_where_and_which_date_is_which(client, make_story):
+    story = make_story(
+        slug="partly-read",
+        provenance="partial",
+        read_parts="opening and the timeline",
+        read_from="https://github.com/example/copy",
+        read_on="2026-12-05",
+        year=2019,
+        listing_year=2020,
+        published_date="2019-08-05",
+        incident_date="2019-07-30",
+        facts=[{"claim": "26 minutes", "where": "postmortem header"}],
+    )
+    body = client.get(story.get_absolute_url()).content.decode()
+    assert "Part of the write-up read: opening and the timeline" in body
+    assert 'href="https://github.com/example/copy"' in body
+    assert re.search(r"read on 5 Dec(ember)? 2026", body)
+    assert re.search(r"published 5 Aug(ust)? 2019", body)
+    assert "the k8s.af listing says 2020" in body
+    assert "Incident date</dt>" in body and re.search(r"30 Jul(y)? 2019", body)
+    assert "1 fact anchored to the source" in body
 
 
 @pytest.mark.django_db
