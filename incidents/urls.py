@@ -4,7 +4,7 @@ from django.views.decorators.cache import cache_page
 
 from incidents.feeds import CategoryFeed, StoryFeed
 from incidents.sitemaps import SITEMAPS
-from incidents.views import browse, dataset, exposure, find, overview, rules, suggest
+from incidents.views import admission, browse, dataset, exposure, find, overview, rules, suggest
 
 app_name = "incidents"
 
@@ -20,6 +20,8 @@ urlpatterns = [
     path("rules/<str:rule_id>/", rules.rule_detail, name="rule"),
     path("check/", rules.check, name="check"),
     path("exposure/", exposure.exposure, name="exposure"),
+    # The validating admission webhook (docs/admission.md); the API server posts without a slash.
+    path("admission/validate", admission.validate, name="admission_validate"),
     path("overview/", overview.overview, name="overview"),
     path("data/", dataset.dataset_page, name="dataset"),
     path("data/stories.json", dataset.dataset_json, name="dataset_json"),

@@ -276,6 +276,13 @@ KB_MAX_MANIFEST_BYTES = envint("KB_MAX_MANIFEST_BYTES", str(5 * 1024 * 1024), mi
 # manifests, still bounded (parsing costs several times its size in memory).
 KB_MAX_SNAPSHOT_BYTES = envint("KB_MAX_SNAPSHOT_BYTES", str(16 * 1024 * 1024), minimum=1024)
 
+# Admission webhook (POST /admission/validate, docs/admission.md): warn by default; deny only
+# findings at or above KB_ADMISSION_DENY_AT (off: never). Bodies above KB_ADMISSION_MAX_BYTES are
+# refused (413) and a review taking longer than KB_ADMISSION_TIMEOUT_MS is allowed with a warning.
+KB_ADMISSION_DENY_AT = envchoice("KB_ADMISSION_DENY_AT", "off", {"off", "info", "warning", "error"})
+KB_ADMISSION_MAX_BYTES = envint("KB_ADMISSION_MAX_BYTES", str(3 * 1024 * 1024), minimum=1024)
+KB_ADMISSION_TIMEOUT_MS = envint("KB_ADMISSION_TIMEOUT_MS", "2000", minimum=10)
+
 # Search: Whoosh on disk by default; PostgreSQL full-text search when the database is PostgreSQL.
 KB_SEARCH_BACKEND = envchoice(
     "KB_SEARCH_BACKEND", "postgres" if IS_POSTGRES else "whoosh", {"whoosh", "postgres"}
