@@ -4,6 +4,7 @@
     helm template ./chart | kbcheck - --format sarif
     kubectl get nodes -o json | kbcheck - --param pod-cidr=10.0.0.0/16
     kbcheck --export prometheus                    # the runtime rules as a PrometheusRule
+    kbcheck --export vap                           # rules as ValidatingAdmissionPolicies
     kbcheck --cluster-snapshot cluster-snapshot/   # which stories could happen on a cluster
 
 Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error.
@@ -29,7 +30,7 @@ from incidents.rules.formats import FORMATS
 from incidents.rules.stories import DEFAULT_SITE_URL
 
 SUFFIXES = (".yaml", ".yml", ".json")
-EXPORTS = ("prometheus",)
+EXPORTS = ("prometheus", "vap")
 EXPORT_AS = ("prometheusrule", "rules-file")
 PROG = "kbcheck"
 
@@ -74,7 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser, *, site_url: str | None = Non
         help="namespace of objects that name none, as `kubectl apply -n` would put them "
         f"(default: {DEFAULT_NAMESPACE}); cross-object rules relate one namespace only",
     )
-    parser.add_argument("--export", choices=EXPORTS, help="print the runtime rules instead")
+    parser.add_argument(
+        "--export",
+        choices=EXPORTS,
+        help="print the runtime rules as Prometheus alerts (prometheus), or the single-object "
+        "rules as ValidatingAdmissionPolicy + binding objects (vap), instead of checking",
+    )
     parser.add_argument(
         "--cluster-snapshot",
         metavar="DIR",
@@ -158,6 +164,13 @@ def run(options: Mapping[str, Any], *, stdin: IO[bytes], write: Callable[[str], 
 
 
 def _export(options: Mapping[str, Any], site_url: str) -> str:
+    if options["export"] == "vap":
+        from incidents.rules.stories import StoryFiles
+        from incidents.rules.vap import export_vap
+
+        stories = StoryFiles(site_url)
+        return export_vap(stories=stories, rule_url=stories.rule_url)
+
     from incidents.rules.runtime import export_prometheus_rule, export_rule_file
 
     if options.get("export_as") == "rules-file":

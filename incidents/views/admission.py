@@ -1,6 +1,7 @@
 """`POST /admission/validate`: the manifest rules as a Kubernetes validating admission webhook.
 
-The review itself is `incidents.rules.admission_review.review` (plain Python, docs/admission.md). Here:
+The review itself is `incidents.rules.admission_review.review` (plain Python, documented in
+docs/admission.md). Here:
 - hard limits: a body above KB_ADMISSION_MAX_BYTES gets 413 without being read; a review that
   takes longer than KB_ADMISSION_TIMEOUT_MS is answered `allowed` with a warning;
 - fail open: any internal problem (a rule crashing, the time limit) answers `allowed: true` with
