@@ -75,11 +75,6 @@ class Translation:
 
 
 CEL: dict[str, Translation] = {
-    "KB001": Translation(
-        "variables.containers.all(c, !(has(c.resources) && has(c.resources.limits) && "
-        "'cpu' in c.resources.limits))",
-        ("podSpec", "containers"),
-    ),
     "KB002": Translation(
         "variables.allContainers.all(c, has(c.resources) && has(c.resources.limits) && "
         "'memory' in c.resources.limits)",
@@ -102,9 +97,8 @@ CEL: dict[str, Translation] = {
         "object.spec.failedJobsHistoryLimit <= 10 : object.apiVersion != 'batch/v2alpha1')"
     ),
     "KB019": Translation(
-        "variables.allContainers.all(c, !has(c.image) || c.image == '' || !("
-        + _FLOATING.format(c="c")
-        + "))",
+        "variables.allContainers.all(c, !has(c.image) || c.image == '' || "
+        "c.image.matches('[{}$<>]') || !(" + _FLOATING.format(c="c") + "))",
         ("podSpec", "containers", "allContainers"),
     ),
     "KB020": Translation(
@@ -164,6 +158,7 @@ def not_ignored(rule: Rule) -> str:
 
 # Why a rule is not exported, for the rules whose reason is not their shape (see the function).
 REASONS = {
+    "KB001": "its exception for whole-CPU Guaranteed containers compares quantities (2 = 2000m)",
     "KB003": "asks which Services send traffic to the workload",
     "KB007": "asks which Services send traffic to the workload",
     "KB008": "asks which Services send traffic to the workload",
