@@ -60,6 +60,8 @@ VARIABLES: dict[str, str] = {
 _FLOATING = (
     "!{c}.image.contains('@') && (!{c}.image.matches(':[^/:]+$') || {c}.image.matches(':latest$'))"
 )
+# An image a script fills in before applying (objects.is_placeholder_image).
+_PLACEHOLDER = "'[{}$<>]'"
 _SENSITIVE = (
     "^((/etc|/root|/proc|/var/lib/kubelet|/var/run/docker\\\\.sock|/run/containerd/"
     "containerd\\\\.sock|/var/run/crio/crio\\\\.sock)/*|/+)$"
@@ -98,12 +100,16 @@ CEL: dict[str, Translation] = {
     ),
     "KB019": Translation(
         "variables.allContainers.all(c, !has(c.image) || c.image == '' || "
-        "c.image.matches('[{}$<>]') || !(" + _FLOATING.format(c="c") + "))",
+        "c.image.matches(" + _PLACEHOLDER + ") || !(" + _FLOATING.format(c="c") + "))",
         ("podSpec", "containers", "allContainers"),
     ),
     "KB020": Translation(
         "variables.allContainers.all(c, has(c.imagePullPolicy) ? c.imagePullPolicy != 'Always' "
-        ": !has(c.image) || !(" + _FLOATING.format(c="c") + "))",
+        ": !has(c.image) || c.image.matches("
+        + _PLACEHOLDER
+        + ") || !("
+        + _FLOATING.format(c="c")
+        + "))",
         ("podSpec", "containers", "allContainers"),
     ),
     "KB021": Translation(

@@ -209,6 +209,8 @@ IMAGES = [
     "registry:5000/team/app:latest",
     "nginx@sha256:0123abcd",
     "nginx:latest@sha256:0123abcd",
+    "<image_url>",
+    "${REGISTRY}/app",
     "",
 ]
 
