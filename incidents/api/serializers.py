@@ -172,6 +172,21 @@ class RelatedStorySerializer(serializers.Serializer):
     shared_terms = serializers.ListField(child=serializers.CharField())
 
 
+class ExposureConditionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["component", "platform", "rule", "env"])
+    description = serializers.CharField()
+    why = serializers.CharField()
+    sources = serializers.ListField(child=serializers.URLField())
+
+
+class ExposureSerializer(serializers.Serializer):
+    match = serializers.ChoiceField(
+        choices=["all", "any"], help_text="all: every condition must hold; any: one suffices."
+    )
+    summary = serializers.CharField()
+    conditions = ExposureConditionSerializer(many=True)
+
+
 class StoryDetailSerializer(StoryLinksMixin, serializers.Serializer):
     """Every structured field; each Markdown field also comes rendered as sanitised HTML."""
 
@@ -207,6 +222,10 @@ class StoryDetailSerializer(StoryLinksMixin, serializers.Serializer):
     technologies = TermSerializer(many=True)
     rules = serializers.SerializerMethodField()
     related = serializers.SerializerMethodField()
+    exposure = serializers.SerializerMethodField(
+        help_text="What a cluster must have for this failure to be possible there (null when no "
+        "conditions are known); POST /api/v1/exposure/ checks a cluster against them."
+    )
     version = serializers.IntegerField(help_text="Also the ETag; send it back in If-Match.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -236,6 +255,27 @@ class StoryDetailSerializer(StoryLinksMixin, serializers.Serializer):
             }
             for link in story.rule_links.all()
         ]
+
+    @extend_schema_field(ExposureSerializer(allow_null=True))
+    def get_exposure(self, story: Story) -> dict[str, Any] | None:
+        from incidents.exposure.conditions import STORY_SOURCE, load_exposures
+
+        exposure = load_exposures().get(story.slug)
+        if exposure is None:
+            return None
+        return {
+            "match": exposure.match,
+            "summary": exposure.summary,
+            "conditions": [
+                {
+                    "kind": c.kind,
+                    "description": c.describe(),
+                    "why": c.why,
+                    "sources": [story.source_url if s == STORY_SOURCE else s for s in c.sources],
+                }
+                for c in exposure.conditions
+            ],
+        }
 
     @extend_schema_field(RelatedStorySerializer(many=True))
     def get_related(self, story: Story) -> list[dict[str, Any]]:

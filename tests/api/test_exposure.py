@@ -81,3 +81,15 @@ def test_a_snapshot_over_the_limit_is_413(client, stories, settings):
     response = client.post(URL, "[" + "1," * 2000 + "1]", content_type="application/json")
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "body_too_large"
+
+
+def test_a_story_detail_carries_its_exposure_conditions(client, make_story):
+    make_story(slug="mindtickle-eks-missing-packet", source_url="https://example.com/mindtickle")
+    make_story(slug="no-conditions-known")
+    body = client.get("/api/v1/stories/mindtickle-eks-missing-packet/").json()
+    exposure = body["exposure"]
+    assert exposure["match"] == "all"
+    kinds = [c["kind"] for c in exposure["conditions"]]
+    assert kinds == ["platform", "env"]
+    assert "https://example.com/mindtickle" in exposure["conditions"][0]["sources"]
+    assert client.get("/api/v1/stories/no-conditions-known/").json()["exposure"] is None
