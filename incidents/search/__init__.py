@@ -13,6 +13,10 @@ Searching
                          [(value, label, count)]}, counted over the current query and filters
            .suggestion  a corrected query string ("did you mean") or None
            .query       the normalised query (what was understood)
+           .corrected   True when the hits are those of `suggestion`: the query as typed found
+                        at most ALMOST_NOTHING stories and the correction finds more
+                        ("showing results for <suggestion>, search instead for <original>");
+                        .original is then the query as typed. correct=False turns this off.
         Query syntax (never raises, any input is valid; see incidents.search.query):
            plain words (stemmed, ranked OR with a bonus for matching more of them),
            technology aliases ("OOMKilled", "exit code 137", "bad gateway", "ndots"),
@@ -79,6 +83,9 @@ log = logging.getLogger(__name__)
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
+# A query as typed that finds at most this many stories "finds almost nothing": when its
+# did-you-mean finds more, the corrected results are shown instead (criterion in docs/search.md).
+ALMOST_NOTHING = 2
 
 
 def backend() -> ModuleType:
@@ -99,13 +106,25 @@ def search(
     per_page: int = 10,
     highlight: bool = True,
     published_only: bool = True,
+    correct: bool = True,
 ) -> SearchResults:
     parsed = parse(query, filters)
     page = min(max(1, int(page)), MAX_PAGE)
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
-    return backend().search(
-        parsed, page=page, per_page=per_page, highlight=highlight, published_only=published_only
-    )
+    b = backend()
+    options = {
+        "page": page,
+        "per_page": per_page,
+        "highlight": highlight,
+        "published_only": published_only,
+    }
+    results = b.search(parsed, **options)
+    if correct and results.suggestion and results.total <= ALMOST_NOTHING:
+        fixed = b.search(parse(results.suggestion, filters), **options)
+        if fixed.total > results.total:
+            fixed.suggestion, fixed.corrected, fixed.original = fixed.query, True, results.query
+            return fixed
+    return results
 
 
 def more_like_this(story, limit: int = 5) -> list[tuple]:

@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.text import slugify
 
 from incidents.models import Platform, Provenance, SourceKind, Status, Story, StoryRule
+from incidents.search.query import cjk_index_text
 
 FACET_KEYS = ("category", "technology", "platform", "year", "source_kind", "provenance")
 
@@ -39,6 +40,10 @@ class SearchResults:
     facets: dict[str, list[tuple[str, str, int]]]
     suggestion: str | None
     query: str
+    # True when these are the results of `suggestion` because the query as typed found
+    # (almost) nothing; `original` is then what was typed ("search instead for").
+    corrected: bool = False
+    original: str | None = None
 
     @property
     def pages(self) -> int:
@@ -127,6 +132,9 @@ def story_doc(story: Story) -> StoryDoc:
         plain_text(getattr(story, f))
         for f in ("contributing_factors", "fix", "detection", "impact")
     )
+    # Scripts written without spaces (Chinese, Japanese, Korean) are indexed as character
+    # bigrams, the same way queries are split (docs/search.md).
+    head, symptom, body = (cjk_index_text(x) for x in (head, symptom, body))
     has_rules = getattr(story, "_has_rules", None)
     if has_rules is None:
         has_rules = StoryRule.objects.filter(story=story).exists()

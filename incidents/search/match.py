@@ -99,14 +99,15 @@ def extract_tokens(text: str, df: Callable[[str], int] | None = None) -> list[st
     for m in _HTTP_RE.finditer(text):
         add(m.group(1))
     seq = words(text)
-    # Technology names and aliases (longest first), e.g. "conntrack", "no free ip addresses".
+    # Technology names and aliases (longest first), e.g. "conntrack", "no free ip addresses"
+    # (not the vocabulary's general term sets: "timeout" or "cluster" identify nothing).
     table = alias_table()
     longest = max((len(k) for k in table), default=0)
     i = 0
     while i < len(seq):
         for n in range(min(longest, len(seq) - i), 0, -1):
             key = tuple(seq[i : i + n])
-            if key in table and not (n == 1 and key[0] in BOILERPLATE):
+            if key in table and table[key][0] and not (n == 1 and key[0] in BOILERPLATE):
                 add(" ".join(key))
                 i += n
                 break

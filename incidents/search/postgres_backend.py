@@ -55,7 +55,7 @@ from incidents.search.documents import (
     stories_for_indexing,
     story_doc,
 )
-from incidents.search.query import AliasGroup, ParsedQuery, replace_word, words
+from incidents.search.query import AliasGroup, ParsedQuery, replace_word, vocabulary, words
 from incidents.search.spelling import distance
 
 DOCS = "kb_search_document"
@@ -523,12 +523,12 @@ def _groups(parsed: ParsedQuery):
     for word in parsed.terms:
         groups.append((word, WEBSEARCH, [word], None, False))
     for alias in parsed.aliases:
-        label = " ".join(alias.words) or alias.label
-        if alias.words:
-            sql, params = WEBSEARCH, [_quoted(alias.words)]
+        forms = alias.text_forms()
+        if forms:  # any form matches: "a b" or "c" (websearch_to_tsquery's OR)
+            sql, params = WEBSEARCH, [" or ".join(_quoted(f) for f in forms)]
         else:
             sql, params = "''::tsquery", []
-        groups.append((label, sql, params, alias.technology, False))
+        groups.append((alias.shown, sql, params, alias.technology, False))
     for phrase in parsed.phrases:
         text = " ".join(phrase)
         groups.append((f'"{text}"', WEBSEARCH, [_quoted(phrase)], None, True))
@@ -812,19 +812,25 @@ def _suggest(cur, parsed: ParsedQuery) -> str | None:
         f"WHERE EXISTS (SELECT 1 FROM {WORDS} k WHERE k.word >= w AND k.word <= w)",
         [candidates],
     )
-    known = {w for (w,) in cur.fetchall()}
+    vocab = vocabulary()
+    known = {w for (w,) in cur.fetchall()} | set(vocab.words)
     text, changed = parsed.text, False
     for word in candidates:
         if word in known:
             continue
         cur.execute(
-            f"SELECT word FROM {WORDS} WHERE word %% %s "
+            f"SELECT word, ndoc FROM {WORDS} WHERE word %% %s "
             "ORDER BY similarity(word, %s) DESC, ndoc DESC LIMIT 10",
             [word, word],
         )
-        best = [w for (w,) in cur.fetchall() if distance(word, w) <= 2]
-        if best:
-            text = replace_word(ParsedQuery(text=text), word, best[0])
+        found = dict(cur.fetchall())
+        # The vocabulary's own words count too, once each (as in the Whoosh speller).
+        fix = vocab.speller().correct(word)
+        if fix:
+            found[fix] = found.get(fix, 0) + 1
+        ranked = sorted((distance(word, w), -n, w) for w, n in found.items())
+        if ranked and ranked[0][0] <= 2:
+            text = replace_word(ParsedQuery(text=text), word, ranked[0][2])
             changed = True
     return text if changed else None
 

@@ -75,22 +75,76 @@ _TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 _WORD_RE = re.compile(r"\w(?:[\w.']*\w)?")
+# Han, kana and Hangul: scripts written without spaces between words (CJK generally).
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK_RUN_RE = re.compile(f"[{CJK}]+")
+_SCRIPT_SPLIT_RE = re.compile(f"[{CJK}]+|[^{CJK}]+")
+
+
+def is_cjk(word: str) -> bool:
+    return bool(_CJK_RUN_RE.fullmatch(word))
 
 
 def words(text: str) -> list[str]:
     """Lowercased word tokens: letters, digits, `_`, inner dots (resolv.conf).
 
-    Splits on `-` and `:`."""
-    return [w.replace("'", "") for w in _WORD_RE.findall(text.lower())]
+    Splits on `-` and `:`, and where CJK and other scripts meet ("cpu节流" -> cpu, 节流)."""
+    out = []
+    for w in _WORD_RE.findall(text.lower()):
+        w = w.replace("'", "")
+        if _CJK_RUN_RE.search(w):
+            out.extend(p for p in _SCRIPT_SPLIT_RE.findall(w) if _WORD_RE.fullmatch(p))
+        else:
+            out.append(w)
+    return out
+
+
+def bigrams(run: str) -> list[str]:
+    """A CJK run as overlapping character bigrams (a single character stays as it is): how
+    both backends index and match text in scripts written without spaces."""
+    if len(run) < 2:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def cjk_index_text(text: str) -> str:
+    """Text with every CJK run replaced by its bigrams, spaced: what the backends index."""
+    if not _CJK_RUN_RE.search(text):
+        return text
+    return _CJK_RUN_RE.sub(lambda m: " " + " ".join(bigrams(m.group())) + " ", text)
+
+
+def index_form(form: tuple[str, ...]) -> tuple[str, ...]:
+    """A word sequence as the index holds it (CJK words as their bigrams)."""
+    out: list[str] = []
+    for w in form:
+        out.extend(bigrams(w) if is_cjk(w) else [w])
+    return tuple(out)
 
 
 @dataclass(frozen=True)
 class AliasGroup:
-    """Query words that name a technology: matched by the tech tag or by the words themselves."""
+    """Query words that name a technology or a vocabulary term: matched by the tech tag (when
+    there is one), by the words themselves or by any other form of the same term."""
 
-    technology: str  # slug
-    label: str  # the technology's name, shown as the matched term
+    technology: str | None  # slug; None for a vocabulary term or a CJK word sequence
+    label: str  # the technology's name (or the term's first form), shown as the matched term
     words: tuple[str, ...]  # the words the user typed
+    forms: tuple[tuple[str, ...], ...] = ()  # other spellings that mean the same (vocabulary)
+
+    def text_forms(self) -> list[tuple[str, ...]]:
+        """Every word sequence that matches this group in a story's text, as the index holds
+        it (CJK words as bigrams), the typed words first."""
+        out: list[tuple[str, ...]] = []
+        for form in (self.words, *self.forms):
+            f = index_form(form)
+            if f and f not in out:
+                out.append(f)
+        return out
+
+    @property
+    def shown(self) -> str:
+        return " ".join(self.words) or self.label
 
 
 @dataclass
@@ -123,20 +177,48 @@ _alias_lock = threading.Lock()
 _alias_cache: dict[str, object] = {"at": 0.0, "table": None}
 
 
-def alias_table() -> dict[tuple[str, ...], tuple[str, str]]:
-    """word tuple -> (technology slug, technology name), from Technology.name/slug/aliases.
+# An alias table entry: (technology slug or None, label, the other forms of a vocabulary term).
+AliasEntry = tuple[str | None, str, tuple[tuple[str, ...], ...]]
 
-    Cached for a few seconds per process: the vocabulary changes rarely, and a stale entry only
-    affects ranking, never correctness of filters.
-    """
+
+@dataclass
+class Vocabulary:
+    """What the query side knows of the vocabulary, rebuilt together and cached briefly."""
+
+    aliases: dict[tuple[str, ...], AliasEntry]
+    cjk_words: frozenset[str]  # CJK words of aliases and terms: the segmentation dictionary
+    cjk_longest: int
+    translations: dict[str, tuple[str, ...]]  # CJK term -> its term's first non-CJK form
+    words: dict[str, int]  # single alphabetic words of the vocabulary (for spelling)
+    _speller: object = None
+
+    def speller(self):
+        """Did-you-mean over the vocabulary's own words (cryptominer, kubespray, ...), which
+        the stories may spell differently or not at all."""
+        if self._speller is None:
+            from incidents.search.spelling import Speller
+
+            self._speller = Speller(self.words.items())
+        return self._speller
+
+
+def alias_table() -> dict[tuple[str, ...], AliasEntry]:
+    """word tuple -> (technology slug, technology name, ()) from Technology.name/slug/aliases,
+    and -> (None, first form, all forms) for the term sets of the vocabulary file."""
+    return vocabulary().aliases
+
+
+def vocabulary() -> Vocabulary:
+    """Cached for a few seconds per process: the vocabulary changes rarely, and a stale entry
+    only affects ranking, never correctness of filters."""
     now = time.monotonic()
     with _alias_lock:
-        table = _alias_cache["table"]
-        if table is not None and now - float(_alias_cache["at"]) < _ALIAS_TTL:
-            return table  # type: ignore[return-value]
+        vocab = _alias_cache["table"]
+        if vocab is not None and now - float(_alias_cache["at"]) < _ALIAS_TTL:
+            return vocab  # type: ignore[return-value]
     from incidents.models import Technology
 
-    built: dict[tuple[str, ...], tuple[str, str]] = {}
+    built: dict[tuple[str, ...], AliasEntry] = {}
     for slug, name, aliases in Technology.objects.values_list("slug", "name", "aliases"):
         for spelling in [name, slug, *(aliases or [])]:
             key = tuple(words(str(spelling)))
@@ -144,10 +226,58 @@ def alias_table() -> dict[tuple[str, ...], tuple[str, str]]:
             # multi-word aliases, distinctive tokens and explicit names become alias groups.
             if not key or (len(key) == 1 and key[0] in STOPWORDS):
                 continue
-            built.setdefault(key, (slug, name))
+            built.setdefault(key, (slug, name, ()))
+    translations: dict[str, tuple[str, ...]] = {}
+    for forms in term_sets():
+        keys = [k for k in (tuple(words(f)) for f in forms) if k]
+        if not keys:
+            continue
+        english = next((k for k in keys if not any(is_cjk(w) for w in k)), None)
+        label = " ".join(english or keys[0])
+        for key in keys:
+            built.setdefault(key, (None, label, tuple(keys)))
+            if english is not None and len(key) == 1 and is_cjk(key[0]):
+                translations.setdefault(key[0], english)
+    cjk = frozenset(w for key in built for w in key if is_cjk(w))
+    spell: dict[str, int] = {}
+    for key in built:
+        for w in key:
+            if w.isalpha() and not is_cjk(w) and len(w) >= 4:
+                spell[w] = spell.get(w, 0) + 1
+    vocab = Vocabulary(
+        aliases=built,
+        cjk_words=cjk,
+        cjk_longest=max((len(w) for w in cjk), default=0),
+        translations=translations,
+        words=spell,
+    )
     with _alias_lock:
-        _alias_cache.update(at=now, table=built)
-    return built
+        _alias_cache.update(at=now, table=vocab)
+    return vocab
+
+
+def term_sets() -> list[list[str]]:
+    """The `terms` block of the vocabulary file: sets of spellings that mean the same in a
+    search (word forms, compounds, Chinese terms of the field)."""
+    import yaml
+
+    from incidents.storyfiles import DATA_DIR
+
+    path = DATA_DIR / "vocabulary.yaml"
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return []
+    cached = _terms_cache.get(str(path))
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    sets = [[str(f) for f in entry] for entry in data.get("terms") or [] if entry]
+    _terms_cache[str(path)] = (mtime, sets)
+    return sets
+
+
+_terms_cache: dict[str, tuple[float, list[list[str]]]] = {}
 
 
 def clear_alias_cache() -> None:
@@ -155,10 +285,39 @@ def clear_alias_cache() -> None:
         _alias_cache.update(at=0.0, table=None)
 
 
+def segment(run: str, vocab: Vocabulary) -> list[tuple[str, bool]]:
+    """A CJK run split by forward maximum matching against the vocabulary's CJK words:
+    [(piece, known)]. Unknown stretches stay together (matched as bigram sequences)."""
+    out: list[tuple[str, bool]] = []
+    rest = ""
+    i = 0
+    while i < len(run):
+        for n in range(min(vocab.cjk_longest, len(run) - i), 0, -1):
+            if run[i : i + n] in vocab.cjk_words:
+                if rest:
+                    out.append((rest, False))
+                    rest = ""
+                out.append((run[i : i + n], True))
+                i += n
+                break
+        else:
+            rest += run[i]
+            i += 1
+    if rest:
+        out.append((rest, False))
+    return out
+
+
 def _find_aliases(
-    seq: list[str], table: Mapping[tuple[str, ...], tuple[str, str]]
+    seq: list[str],
+    table: Mapping[tuple[str, ...], AliasEntry],
+    translated: frozenset[int] = frozenset(),
 ) -> tuple[list[AliasGroup], list[str]]:
-    """Greedy longest-match of alias word sequences in `seq`; returns groups and leftover words."""
+    """Greedy longest-match of alias word sequences in `seq`; returns groups and leftover words.
+
+    A term set's CJK forms are matched only when the user typed CJK (positions `translated`):
+    an English word whose only other forms are Chinese stays a plain word (one lexeme, ranked
+    from the postings on PostgreSQL)."""
     longest = max((len(k) for k in table), default=0)
     groups: list[AliasGroup] = []
     rest: list[str] = []
@@ -167,8 +326,17 @@ def _find_aliases(
         for n in range(min(longest, len(seq) - i), 0, -1):
             key = tuple(seq[i : i + n])
             if key in table:
-                slug, name = table[key]
-                if all(g.technology != slug for g in groups):
+                slug, name, forms = table[key]
+                if slug is None:
+                    from_cjk = any(j in translated for j in range(i, i + n))
+                    others = tuple(
+                        f for f in forms if f != key and (from_cjk or not any(is_cjk(w) for w in f))
+                    )
+                    if not others:
+                        rest.extend(key)
+                    elif all(g.technology or g.label != name for g in groups):
+                        groups.append(AliasGroup(None, name, key, others))
+                elif all(g.technology != slug for g in groups):
                     groups.append(AliasGroup(slug, name, key))
                 i += n
                 break
@@ -176,6 +344,34 @@ def _find_aliases(
             rest.append(seq[i])
             i += 1
     return groups, rest
+
+
+def _cjk_words(
+    seq: list[str], vocab: Vocabulary
+) -> tuple[list[str], list[AliasGroup], frozenset[int]]:
+    """Segment the CJK words of `seq`: known terms are translated to their English form (so
+    "cpu 限制" meets the alias "cpu limit"), technology aliases stay as they are, and unknown
+    stretches become bigram sequences matched in the text (single unknown characters, mostly
+    particles, are dropped unless they are the whole query)."""
+    out: list[str] = []
+    unknown: list[AliasGroup] = []
+    translated: set[int] = set()
+    for w in seq:
+        if not is_cjk(w):
+            out.append(w)
+            continue
+        for piece, known in segment(w, vocab):
+            if known:
+                english = vocab.translations.get(piece, (piece,))
+                translated.update(range(len(out), len(out) + len(english)))
+                out.extend(english)
+            elif len(piece) > 1 or (len(seq) == 1 and len(w) == 1):
+                grams = tuple(bigrams(piece))
+                if len(grams) == 1:
+                    out.append(grams[0])
+                else:
+                    unknown.append(AliasGroup(None, piece, grams))
+    return out, unknown, frozenset(translated)
 
 
 # --- Parsing -------------------------------------------------------------------------------------
@@ -247,10 +443,17 @@ def parse(
             continue
         plain.extend(ws)
         shown.extend(ws)
+    groups: list[AliasGroup] = []
     if use_aliases and plain:
-        groups, rest = _find_aliases(plain, alias_table())
+        vocab = vocabulary()
+        plain, groups, translated = _cjk_words(plain, vocab)
+        found, rest = _find_aliases(plain, vocab.aliases, translated)
+        groups = found + groups
     else:
-        groups, rest = [], plain
+        rest = [w for w in plain if not is_cjk(w)]
+        for w in plain:
+            if is_cjk(w):
+                rest.extend(bigrams(w))
     parsed.aliases = groups[:MAX_TERMS]
     seen = set()
     for w in rest:

@@ -14,6 +14,7 @@ before each query when the generation pointer or the index's TOC moved.
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import math
 import re
@@ -33,7 +34,7 @@ from incidents.search.documents import (
     plain_text,
 )
 from incidents.search.highlight import fragment
-from incidents.search.query import STOPWORDS, ParsedQuery
+from incidents.search.query import STOPWORDS, ParsedQuery, vocabulary
 from incidents.search.spelling import Speller
 
 K1 = 1.2
@@ -283,11 +284,14 @@ class _View:
         return set(self.phrase(words).scores)
 
     def speller(self) -> Speller:
+        """Indexed words, and the vocabulary's words (once each: an indexed word of the same
+        distance wins)."""
         if self._speller is None:
-            self._speller = Speller(
+            indexed = (
                 (t.decode("utf-8", "replace"), info.doc_frequency())
                 for t, info in self.reader.iter_field("spell")
             )
+            self._speller = Speller(itertools.chain(indexed, ((w, 1) for w in vocabulary().words)))
         return self._speller
 
     def known_word(self, word: str) -> bool:
@@ -431,6 +435,22 @@ def _merge(terms: list[_Term], only: int | None = None) -> _Term:
     return _Term(scores, docs)
 
 
+def _best(terms: list[_Term]) -> _Term:
+    """Per document, the best score among the terms (alternative spellings of one thing)."""
+    terms = [t for t in terms if t.docs]
+    if len(terms) <= 1:
+        return terms[0] if terms else EMPTY
+    scores = dict(terms[0].scores)
+    docs = terms[0].docs
+    for t in terms[1:]:
+        docs |= t.docs
+        get = scores.get
+        for d, v in t.scores.items():
+            if v > get(d, 0.0):
+                scores[d] = v
+    return _Term(scores, docs)
+
+
 def _groups(view: _View, parsed: ParsedQuery):
     """(label, _Term, wanted stems, required) per query group."""
     groups = []
@@ -438,11 +458,16 @@ def _groups(view: _View, parsed: ParsedQuery):
         ws = stems([word])
         groups.append((word, _merge([view.term(s) for s in ws]), ws, False))
     for alias in parsed.aliases:
-        ws = stems(alias.words)
-        text_docs = view.phrase(alias.words).docs if len(alias.words) > 1 else None
-        text = _merge([view.term(s) for s in ws], only=text_docs)
-        label = " ".join(alias.words) or alias.label
-        groups.append((label, _merge([view.tech(alias.technology), text]), ws, False))
+        forms, wanted = [], []
+        for form in alias.text_forms():
+            ws = stems(form)
+            wanted.extend(ws)
+            text_docs = view.phrase(form).docs if len(form) > 1 else None
+            forms.append(_merge([view.term(s) for s in ws], only=text_docs))
+        # Any form of the term counts once (its best-scoring form in each story).
+        text = _best(forms)
+        tech = view.tech(alias.technology) if alias.technology else EMPTY
+        groups.append((alias.shown, _merge([tech, text]), wanted, False))
     for phrase in parsed.phrases:
         ws = stems(phrase)
         docs = view.phrase(phrase).docs
@@ -546,8 +571,9 @@ def _suggest(view: _View, parsed: ParsedQuery) -> str | None:
 
     text = parsed.text
     changed = False
+    known = vocabulary().words
     for word in parsed.terms:
-        if len(word) < 4 or not word.isalpha() or view.known_word(word):
+        if len(word) < 4 or not word.isalpha() or word in known or view.known_word(word):
             continue
         fix = view.speller().correct(word)
         if fix:

@@ -14,6 +14,7 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError
 
 from incidents.models import Category, Story, StoryRule, Technology
+from incidents.search.query import term_sets
 from incidents.storyfiles import story_file_to_text, story_to_file
 
 
@@ -84,4 +85,7 @@ def _vocabulary() -> dict:
             }
             for t in Technology.objects.order_by("slug")
         ],
+        # Search term sets live only in the shipped vocabulary file (they are search
+        # configuration, not database rows); carried over so the export stays complete.
+        "terms": term_sets(),
     }
