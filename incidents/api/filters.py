@@ -84,6 +84,12 @@ class StoryQuerySerializer(serializers.Serializer):
     per_page = serializers.IntegerField(
         min_value=1, max_value=MAX_PER_PAGE, default=DEFAULT_PER_PAGE
     )
+    exact = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: search the query as typed, never a correction of it "
+        "(see `corrected` in the response).",
+    )
 
 
 class RuleQuerySerializer(serializers.Serializer):

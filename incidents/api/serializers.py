@@ -149,7 +149,13 @@ class StoryPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     suggestion = serializers.CharField(
-        allow_null=True, help_text="A corrected query when the words look misspelt."
+        allow_null=True,
+        help_text="A corrected query when the words look misspelt. When `corrected` is true, "
+        "the results are this query's.",
+    )
+    corrected = serializers.BooleanField(
+        help_text="True when the query as typed found (almost) nothing and the results are "
+        "those of `suggestion`; repeat the request with `exact=true` for the query as typed."
     )
     facets = FacetsSerializer()
     results = StoryListItemSerializer(many=True)

@@ -171,13 +171,17 @@ ORDER_KEYS = {
 MAX_ORDERED_HITS = 1000
 
 
-def _ordered_hits(q: str, filters: dict, ordering: str, page: int, per_page: int):
+def _ordered_hits(
+    q: str, filters: dict, ordering: str, page: int, per_page: int, *, correct: bool = True
+):
     """Every hit (up to MAX_ORDERED_HITS), sorted by a field with a unique tie-breaker, so
     pages are stable; the search interface itself orders only by relevance."""
     hits: list = []
     batch = 1
     while True:
-        results = search.search(q, filters=filters, page=batch, per_page=100, highlight=bool(q))
+        results = search.search(
+            q, filters=filters, page=batch, per_page=100, highlight=bool(q), correct=correct
+        )
         hits.extend(results.hits)
         if not results.hits or len(hits) >= min(results.total, MAX_ORDERED_HITS):
             break
@@ -229,11 +233,23 @@ class StoryViewSet(KBApiMixin, viewsets.ViewSet):
         ordering = params.get("ordering") or "relevance"
         if ordering == "relevance":
             results = search.search(
-                params.get("q", ""), filters=filters, page=page, per_page=per_page, highlight=True
+                params.get("q", ""),
+                filters=filters,
+                page=page,
+                per_page=per_page,
+                highlight=True,
+                correct=not params.get("exact"),
             )
             hits = results.hits
         else:
-            results, hits = _ordered_hits(params.get("q", ""), filters, ordering, page, per_page)
+            results, hits = _ordered_hits(
+                params.get("q", ""),
+                filters,
+                ordering,
+                page,
+                per_page,
+                correct=not params.get("exact"),
+            )
         num_pages = max(1, -(-results.total // per_page))
         if page > num_pages:
             raise ApiError(
@@ -258,6 +274,7 @@ class StoryViewSet(KBApiMixin, viewsets.ViewSet):
                 "next": replace_query_param(url, "page", page + 1) if page < num_pages else None,
                 "previous": replace_query_param(url, "page", page - 1) if page > 1 else None,
                 "suggestion": results.suggestion or None,
+                "corrected": results.corrected,
                 "facets": {
                     key: [
                         {"value": str(v), "label": str(label), "count": n}

@@ -111,6 +111,29 @@ def story_reply(query: str, *, share: bool = False) -> Reply:
         f"All {results.total} results" if results.total else "Search the KB",
         absolute(reverse("incidents:search")) + "?" + urlencode({"q": query}),
     )
+    if results.corrected and stories:
+        return Reply(
+            kind="results",
+            query=results.suggestion or query,
+            heading=(
+                f"Showing results for “{results.suggestion}” (nothing matched “{query}”; "
+                f"search instead for it on the site)"
+            ),
+            items=[_story_item(story) for story in stories],
+            more=Link(
+                f"All {results.total} results",
+                absolute(reverse("incidents:search")) + "?" + urlencode({"q": query}),
+            ),
+            links=[
+                Link(
+                    f"Search instead for “{query}”",
+                    absolute(reverse("incidents:search"))
+                    + "?"
+                    + urlencode({"q": query, "exact": "1"}),
+                )
+            ],
+            share=share,
+        )
     if not stories:
         hint = f' Did you mean "{results.suggestion}"?' if results.suggestion else ""
         return Reply(

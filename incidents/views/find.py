@@ -117,7 +117,9 @@ def _without(query: str, filters: dict[str, list[str]], key: str, value: str) ->
     return _qs(query, {k: v for k, v in rest.items() if v})
 
 
-def _facet_counts(query: str, filters: dict[str, list[str]], results) -> dict[str, list]:
+def _facet_counts(
+    query: str, filters: dict[str, list[str]], results, *, correct: bool = True
+) -> dict[str, list]:
     """Counts per facet value, where a facet's own selection does not narrow its own counts.
 
     Values inside one facet are OR-ed, so with "GKE" ticked the "EKS" box must still say how
@@ -130,7 +132,7 @@ def _facet_counts(query: str, filters: dict[str, list[str]], results) -> dict[st
         if key in filters:
             others = {k: v for k, v in filters.items() if k != key}
             counts[key] = search.search(
-                query, filters=others, page=1, per_page=1, highlight=False
+                query, filters=others, page=1, per_page=1, highlight=False, correct=correct
             ).facets.get(key, [])
     return counts
 
@@ -155,11 +157,18 @@ def search_page(request: HttpRequest) -> HttpResponse:
         number = max(int(request.GET.get("page", "1")), 1)
     except ValueError:
         number = 1
+    # exact=1: the query as typed, without showing a correction's results instead.
+    exact = request.GET.get("exact") == "1"
     try:
         results = search.search(
-            query, filters=filters, page=number, per_page=PER_PAGE, highlight=True
+            query,
+            filters=filters,
+            page=number,
+            per_page=PER_PAGE,
+            highlight=True,
+            correct=not exact,
         )
-        groups = _groups(_facet_counts(query, filters, results), filters)
+        groups = _groups(_facet_counts(query, filters, results, correct=not exact), filters)
     except search.SearchQueryError as exc:
         context = {"query": query, "error": str(exc), "clear_filters": _qs(query, {})}
         return render(request, "incidents/search_error.html", context, status=400)
@@ -183,8 +192,10 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "active": active,
         "has_rules": "has_rules" in filters,
         "page": _PageInfo(results.page, _Pages(num_pages, results.total)),
-        "base_query": _qs(query, filters),
+        "base_query": _qs(query, filters, **({"exact": "1"} if exact else {})),
         "suggestion_query": _qs(results.suggestion, filters) if results.suggestion else "",
+        "original_query": _qs(query, filters, exact="1") if results.corrected else "",
+        "shown_query": results.suggestion if results.corrected else query,
         "clear_filters": _qs(query, {}),
         "first": (results.page - 1) * PER_PAGE + 1,
         "last": (results.page - 1) * PER_PAGE + len(results.hits),

@@ -36,6 +36,18 @@ def test_it_returns_facets_and_a_suggestion(client, stories):
     assert years == {"2021": 1, "2019": 1, "2018": 1}
 
 
+def test_a_misspelt_query_returns_the_corrected_results(client, stories):
+    body = client.get("/api/v1/stories/", {"q": "corednz"}).json()
+    assert body["corrected"] is True
+    assert body["suggestion"] == "coredns"
+    assert [s["slug"] for s in body["results"]][:1] == ["dns-outage"]
+    exact = client.get("/api/v1/stories/", {"q": "corednz", "exact": "true"}).json()
+    assert exact["corrected"] is False
+    assert exact["count"] == 0 and exact["suggestion"] == "coredns"
+    plain = client.get("/api/v1/stories/", {"q": "coredns"}).json()
+    assert plain["corrected"] is False
+
+
 def test_it_filters(client, stories):
     def slugs(**params):
         return [s["slug"] for s in client.get("/api/v1/stories/", params).json()["results"]]

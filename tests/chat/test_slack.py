@@ -91,6 +91,13 @@ def test_help_empty_and_rule(client, stories):
     assert "There is no rule" in body["text"]
 
 
+def test_a_misspelt_query_answers_with_the_corrected_results(client, stories):
+    body = signed_post(client, command("corednz")).json()
+    assert body["text"].startswith("Showing results for “coredns”")
+    assert "CoreDNS ran out of memory" in body["text"]
+    assert "exact=1" in body["text"]  # a link to search for the query as typed
+
+
 def test_no_results_says_so(client, stories):
     body = signed_post(client, command("zzzzqqq")).json()
     assert body["text"].startswith("No stories match")

@@ -45,8 +45,18 @@ def test_active_filters_can_be_removed_one_by_one(client, dataset):
 
 
 @pytest.mark.django_db
-def test_did_you_mean_links_to_the_corrected_search_keeping_filters(client, dataset):
+def test_a_misspelt_search_shows_the_corrected_results_keeping_filters(client, dataset):
     body = client.get("/search/?q=memorry&platform=eks").content.decode()
+    assert "Showing results for <strong>memory</strong>" in body
+    assert dataset["oom"].title in body
+    assert "for “memory”" in body
+    assert 'href="?q=memorry&amp;platform=eks&amp;exact=1"' in body  # search instead for
+
+
+@pytest.mark.django_db
+def test_search_instead_for_the_query_as_typed_offers_did_you_mean(client, dataset):
+    body = client.get("/search/?q=memorry&platform=eks&exact=1").content.decode()
+    assert "No stories match" in body
     assert "Did you mean" in body
     assert 'href="?q=memory&amp;platform=eks"' in body
 
