@@ -141,6 +141,64 @@ def chat_latency(port: int, n: int) -> dict[str, float]:
     return summary(sorted(latencies), time.monotonic() - started)
 
 
+# Where a request's time goes: (label, module path suffix, function name), measured as the
+# cumulative time of that function in a cProfile of in-process requests (Django's test client,
+# same settings as the served app). "other" is the rest: middleware, routing, DRF, rendering.
+SPLIT = [
+    ("throttle (rate-limit counter)", "incidents/ratelimit.py", "consume"),
+    ("search: parse query", "incidents/search/query.py", "parse"),
+    ("search: rank, filter, count facets", "incidents/search/whoosh_backend.py", "_top"),
+    ("search: facet counts", "incidents/search/whoosh_backend.py", "_facet_counts"),
+    ("search: facet labels", "incidents/search/documents.py", "build_facets"),
+    ("search: did-you-mean", "incidents/search/whoosh_backend.py", "_suggest"),
+    ("search: load hit stories (DB)", "incidents/search/documents.py", "load_hits_stories"),
+    ("search: highlights", "incidents/search/whoosh_backend.py", "highlights"),
+    ("search: whole backend call", "incidents/search/whoosh_backend.py", "search"),
+    ("serialise results", "incidents/api/serializers.py", "story_items"),
+]
+
+
+def profile_split(env: dict[str, str], n: int) -> None:
+    """Serve `n` requests of each endpoint in this process under cProfile and print the split."""
+    import cProfile
+    import pstats
+
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "kb.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    client = Client(REMOTE_ADDR="127.0.0.1", HTTP_HOST="127.0.0.1")
+    paths = {
+        "trivial": ["/api/v1/"],
+        "search": [f"/api/v1/stories/?q={quote(q)}&per_page=10" for q in QUERIES],
+    }
+    print(f"\nwhere the time goes (in process, {n} requests each, cProfile; ms per request):")
+    for kind, urls in paths.items():
+        for url in urls:  # warm up
+            client.get(url)
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for i in range(n):
+            response = client.get(urls[i % len(urls)])
+        profiler.disable()
+        elapsed = (time.perf_counter() - started) / n * 1000
+        assert response.status_code == 200, response.status_code
+        stats = pstats.Stats(profiler).stats
+        parts = []
+        for label, path, name in SPLIT:
+            ct = sum(v[3] for (f, _, fn), v in stats.items() if fn == name and f.endswith(path))
+            if ct:
+                parts.append((label, ct / n * 1000))
+        print(f"  {kind}: {elapsed:.2f} ms per request under the profiler")
+        for label, ms in parts:
+            print(f"    {label:40} {ms:7.2f} ms  {ms / elapsed:5.0%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10)
@@ -148,6 +206,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chat-requests", type=int, default=200)
     parser.add_argument("--redis", default="", help="REDIS_URL for the throttle counters")
+    parser.add_argument(
+        "--profile", type=int, default=200, help="requests per endpoint to profile (0: skip)"
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="kb-api-bench-"))
@@ -182,6 +243,8 @@ def main() -> None:
         trivial = load(port, "trivial", args.seconds, args.clients)
         search = load(port, "search", args.seconds, args.clients)
         chat = chat_latency(port, args.chat_requests)
+        if args.profile:
+            profile_split(env, args.profile)
     finally:
         server.terminate()
         server.wait(timeout=10)

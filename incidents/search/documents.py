@@ -126,7 +126,12 @@ def story_doc(story: Story) -> StoryDoc:
         tech_words.extend(str(a) for a in (tech.aliases or []))
     head = " ".join([story.title, story.organisation, " ; ".join(tech_words)])
     symptom = " ".join(
-        [plain_text(story.symptom), plain_text(story.summary), " ; ".join(c.name for c in cats)]
+        [
+            plain_text(story.symptom),
+            plain_text(story.summary),
+            plain_text(story.summary_zh),  # the optional Chinese summary: found by Chinese queries
+            " ; ".join(f"{c.name} {c.name_zh}" for c in cats),
+        ]
     )
     body = " ".join(
         plain_text(getattr(story, f))

@@ -602,8 +602,11 @@ def _resolve(cur, text_groups) -> list[_Group]:
                 continue
             sql, p, tech = key
             text = " ".join(p)
+            # Several forms of one term ("a b" or "c"): the set is as common as its most
+            # common lexeme (a rare spelling must not lend the whole set a high IDF).
+            agg = "max" if '" or "' in text else "min"
             df = (
-                f"(SELECT coalesce(min(l.ndoc), 0) FROM {LEXEMES} l WHERE l.lexeme = ANY("
+                f"(SELECT coalesce({agg}(l.ndoc), 0) FROM {LEXEMES} l WHERE l.lexeme = ANY("
                 f"tsvector_to_array(to_tsvector('english', %s))))"
             )
             params.append(text)

@@ -451,6 +451,29 @@ def _best(terms: list[_Term]) -> _Term:
     return _Term(scores, docs)
 
 
+def _idf(view: _View, df: int) -> float:
+    return math.log(1 + (view.count - df + 0.5) / (df + 0.5))
+
+
+def _shared_idf(view: _View, forms: list[_Term]) -> list[_Term]:
+    """The forms' scores rescaled so that each carries the IDF of the whole set (its document
+    frequency being the union's), never more than its own."""
+    union = 0
+    for f in forms:
+        union |= f.docs
+    shared = _idf(view, union.bit_count())
+    out = []
+    for f in forms:
+        if not f.docs:
+            continue
+        factor = shared / _idf(view, len(f.scores))
+        if factor >= 1:
+            out.append(f)
+        else:
+            out.append(_Term({d: v * factor for d, v in f.scores.items()}, f.docs))
+    return out
+
+
 def _groups(view: _View, parsed: ParsedQuery):
     """(label, _Term, wanted stems, required) per query group."""
     groups = []
@@ -464,8 +487,10 @@ def _groups(view: _View, parsed: ParsedQuery):
             wanted.extend(ws)
             text_docs = view.phrase(form).docs if len(form) > 1 else None
             forms.append(_merge([view.term(s) for s in ws], only=text_docs))
-        # Any form of the term counts once (its best-scoring form in each story).
-        text = _best(forms)
+        # Any form of the term counts once (its best-scoring form in each story), weighed by
+        # how common the term is in any form: a rare spelling (a Chinese word in the few
+        # stories with a Chinese summary) must not outweigh the common English one.
+        text = _best(_shared_idf(view, forms)) if len(forms) > 1 else _best(forms)
         tech = view.tech(alias.technology) if alias.technology else EMPTY
         groups.append((alias.shown, _merge([tech, text]), wanted, False))
     for phrase in parsed.phrases:

@@ -66,6 +66,12 @@ def test_chinese_text_is_indexed_and_found_by_a_chinese_query(stories, backend):
     assert "chinese" not in slugs("平面控制")  # the same characters in another order
 
 
+def test_a_chinese_summary_is_indexed(stories, backend, make_story, search_index):
+    make_story(slug="zh-summary", summary_zh="节点上的日志采集器悄悄停止了输出。")
+    search_index()
+    assert slugs("日志采集器")[:1] == ["zh-summary"]
+
+
 def test_a_query_mixing_scripts_without_a_space_is_split(stories, backend):
     assert slugs("kubelet无法连接")[:1] == ["chinese"]
 
