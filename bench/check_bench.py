@@ -21,8 +21,8 @@ incidents.rules.cli`), it prints
   the 5 MiB input limit), in every output format, pinned to one core (--cpu): CPU time of the
   process (user + system; target at most 2 s) and its peak RSS (target at most 150 MB), from
   wait4();
-- the same check with checkov (`checkov -d DIR`), and the CPU-time ratio, when `checkov` is on
-  PATH (it is not a dependency).
+- the same check with checkov (`checkov -d DIR --framework kubernetes`) and the CPU-time ratio,
+  when `checkov` is on PATH (it is not a dependency).
 Wall-clock numbers on a shared machine vary with the other load; CPU time and RSS much less.
 """
 
@@ -396,7 +396,18 @@ def process_bench(size: int, cpu: int, starts: int, launcher: Launcher) -> bool:
         checkov = shutil.which("checkov")
         if checkov:
             r = launcher.run(
-                [checkov, "-d", str(directory), "--quiet", "--compact", "-o", "json"], cpu
+                [
+                    checkov,
+                    "-d",
+                    str(directory),
+                    "--framework",
+                    "kubernetes",
+                    "--quiet",
+                    "--compact",
+                    "-o",
+                    "json",
+                ],
+                cpu,
             )
             print(
                 f"    checkov -d DIR        CPU {r['cpu']:5.2f} s, peak RSS {r['rss_mb']:4.0f} MB, "
