@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from incidents.chat.replies import Reply
 from incidents.chat.verify import matches_any
@@ -38,16 +39,21 @@ def render(reply: Reply) -> dict[str, Any]:
     lines = [f"#### {escape(reply.heading)}"]
     for i, item in enumerate(reply.items, 1):
         lines.append(f"{i}. **{link(item.url, item.title)}** ({escape(item.context)})")
-        lines.append(f"   **Symptom:** {escape(item.symptom)}")
-        lines.append(f"   **Fix:** {escape(item.fix)}")
+        if item.summary_zh:
+            lines.append(f"   **{_('Summary')}:** {escape(item.summary_zh)}")
+        lines.append(f"   **{_('Symptom')}:** {escape(item.symptom)}")
+        lines.append(f"   **{_('Fix')}:** {escape(item.fix)}")
         if item.rules:
-            lines.append("   **Rules:** " + ", ".join(link(r.url, r.label) for r in item.rules))
+            rules = ", ".join(link(r.url, r.label) for r in item.rules)
+            lines.append(f"   **{_('Rules')}:** {rules}")
     lines += [f"- **{escape(label)}** {escape(value)}" for label, value in reply.lines]
     lines += [f"- {link(lnk.url, lnk.label)}" for lnk in reply.links]
     if reply.more:
         lines.append(link(reply.more.url, reply.more.label))
     if not reply.share and reply.kind in {"results", "rule"}:
-        lines.append("_Only you can see this. `/kb share …` posts it for the channel._")
+        lines.append(
+            "_" + _("Only you can see this. `/kb share …` posts it for the channel.") + "_"
+        )
     return {
         "response_type": "in_channel" if reply.share else "ephemeral",
         "text": "\n".join(lines),

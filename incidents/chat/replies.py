@@ -4,19 +4,25 @@
 /kb share <words>    the same, posted for the whole channel
 /kb rule <id|slug>   one rule: what it checks, how to fix, the stories behind it
 /kb help, /kb        usage
+
+A query containing Chinese characters (CJK ideographs) is answered in Simplified Chinese: the
+reply's own words come from the zh_Hans catalogue, and a story with a Chinese summary shows it.
+Story titles and the other record fields exist only in English and stay so.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
 
 from incidents import search, selectors
 from incidents.markdown import render_markdown
@@ -25,6 +31,8 @@ from incidents.models import Story, StoryRule
 TOP = 3
 MAX_QUERY = 300
 LINE_CHARS = 180
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+HELP_WORDS = {"", "help", "-h", "--help", "?", "帮助", "？"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class StoryItem:
     symptom: str
     fix: str
     rules: list[Link] = field(default_factory=list)
+    summary_zh: str = ""  # the first sentence of the Chinese summary, in Chinese replies only
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class Reply:
     links: list[Link] = field(default_factory=list)
     more: Link | None = None
     share: bool = False  # post for the channel instead of only the caller
+    language: str = "en-gb"  # the formatters render their own labels in it
 
 
 def absolute(path: str) -> str:
@@ -65,15 +75,22 @@ def one_line(markdown: str, limit: int = LINE_CHARS) -> str:
     """The first sentence of a Markdown field as plain text, at most `limit` characters."""
     text = html.unescape(strip_tags(render_markdown(markdown or "")))
     text = re.sub(r"\s+", " ", text).strip()
-    match = re.match(r"(.+?[.!?])(\s|$)", text)
+    match = re.match(r"(.+?(?:[.!?](?=\s|$)|[。！？]))", text)
     if match and len(match.group(1)) >= 20:
         text = match.group(1)
     if len(text) > limit:
-        text = text[: limit - 1].rsplit(" ", 1)[0] + "…"
+        cut = text[: limit - 1]
+        text = (cut if CJK.search(cut[-1:]) else cut.rsplit(" ", 1)[0]) + "…"
     return text or "—"
 
 
+def query_language(text: str) -> str:
+    """The language to answer in: Simplified Chinese when the query has Chinese characters."""
+    return "zh-hans" if CJK.search(text) else "en-gb"
+
+
 def _story_item(story: Story) -> StoryItem:
+    chinese = translation.get_language() == "zh-hans" and bool(story.summary_zh)
     return StoryItem(
         title=story.title,
         url=absolute(story.get_absolute_url()),
@@ -84,20 +101,27 @@ def _story_item(story: Story) -> StoryItem:
             Link(link.rule.rule_id, absolute(reverse("incidents:rule", args=[link.rule.rule_id])))
             for link in story.rule_links.all()
         ],
+        summary_zh=one_line(story.summary_zh) if chinese else "",
     )
 
 
 def help_reply(note: str = "") -> Reply:
     return Reply(
         kind="help",
-        heading=note or "Kubernetes Failure KB: find public failure stories like yours.",
+        heading=note or _("Kubernetes Failure KB: find public failure stories like yours."),
         lines=[
-            ("/kb <words>", "the 3 stories that best match, e.g. /kb coredns timeouts ndots"),
-            ("/kb share <words>", "the same, posted for the whole channel"),
-            ("/kb rule <ID>", "a manifest rule and the stories behind it, e.g. /kb rule KB001"),
-            ("/kb help", "this message"),
+            (
+                _("/kb <words>"),
+                _("the 3 stories that best match, e.g. /kb coredns timeouts ndots"),
+            ),
+            (_("/kb share <words>"), _("the same, posted for the whole channel")),
+            (
+                _("/kb rule <ID>"),
+                _("a manifest rule and the stories behind it, e.g. /kb rule KB001"),
+            ),
+            ("/kb help", _("this message")),
         ],
-        more=Link("Browse all stories", absolute(reverse("incidents:story_list"))),
+        more=Link(_("Browse all stories"), absolute(reverse("incidents:story_list"))),
     )
 
 
@@ -108,7 +132,9 @@ def story_reply(query: str, *, share: bool = False) -> Reply:
         stories, Prefetch("rule_links", queryset=StoryRule.objects.select_related("rule"))
     )
     more = Link(
-        f"All {results.total} results" if results.total else "Search the KB",
+        _("All %(total)s results") % {"total": results.total}
+        if results.total
+        else _("Search the KB"),
         absolute(reverse("incidents:search")) + "?" + urlencode({"q": query}),
     )
     if results.corrected and stories:
@@ -135,18 +161,22 @@ def story_reply(query: str, *, share: bool = False) -> Reply:
             share=share,
         )
     if not stories:
-        hint = f' Did you mean "{results.suggestion}"?' if results.suggestion else ""
+        hint = (
+            " " + _("Did you mean “%(suggestion)s”?") % {"suggestion": results.suggestion}
+            if results.suggestion
+            else ""
+        )
         return Reply(
             kind="no_results",
             query=query,
-            heading=f"No stories match “{query}”.{hint}",
+            heading=_("No stories match “%(query)s”.") % {"query": query} + hint,
             more=more,
             share=share,
         )
     return Reply(
         kind="results",
         query=query,
-        heading=f"Known failure stories for “{query}”",
+        heading=_("Known failure stories for “%(query)s”") % {"query": query},
         items=[_story_item(story) for story in stories],
         more=more,
         share=share,
@@ -159,38 +189,48 @@ def rule_reply(key: str, *, share: bool = False) -> Reply:
     try:
         rule = REGISTRY.lookup(key[:60])
     except UnknownRule:
-        return Reply(kind="unknown_rule", query=key, heading=f"There is no rule “{key[:60]}”.")
+        return Reply(
+            kind="unknown_rule",
+            query=key,
+            heading=_("There is no rule “%(key)s”.") % {"key": key[:60]},
+        )
     slugs = list(dict.fromkeys([*rule.stories, *selectors.rule_story_notes([rule.id])[rule.id]]))
     stories = selectors.stories_by_slugs(slugs)
     return Reply(
         kind="rule",
         query=key,
         heading=f"{rule.id} {rule.title} ({rule.severity.label})",
-        lines=[("Checks", one_line(rule.checks, 300)), ("Fix", one_line(rule.fix, 300))],
+        lines=[(_("Checks"), one_line(rule.checks, 300)), (_("Fix"), one_line(rule.fix, 300))],
         links=[
             Link(stories[slug].title, absolute(stories[slug].get_absolute_url()))
             for slug in slugs
             if slug in stories
         ],
-        more=Link("Rule page", absolute(reverse("incidents:rule", args=[rule.id]))),
+        more=Link(_("Rule page"), absolute(reverse("incidents:rule", args=[rule.id]))),
         share=share,
     )
 
 
 def answer(text: str) -> Reply:
-    """The reply to `/kb <text>`."""
+    """The reply to `/kb <text>`, in the language of the query (see query_language)."""
     text = " ".join(text.replace("\x00", " ").split())[:MAX_QUERY]
-    command, _, rest = text.partition(" ")
+    language = query_language(text)
+    with translation.override(language):
+        return replace(_answer(text), language=language)
+
+
+def _answer(text: str) -> Reply:
+    command, _sep, rest = text.partition(" ")
     command = command.lower()
     share = command == "share"
     if share:
-        command, _, rest = rest.partition(" ")
+        command, _sep, rest = rest.partition(" ")
         command = command.lower()
         text = " ".join([command, rest]).strip()
-    if command in {"", "help", "-h", "--help", "?"}:
+    if command in HELP_WORDS:
         return help_reply()
     if command == "rule":
         if not rest.strip():
-            return help_reply("Which rule? For example: /kb rule KB001")
+            return help_reply(_("Which rule? For example: /kb rule KB001"))
         return rule_reply(rest.strip(), share=share)
     return story_reply(text, share=share)

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from incidents.chat.replies import Reply, StoryItem
 from incidents.chat.verify import hmac_sha256_hex, matches_any
@@ -51,11 +52,12 @@ def link(url: str, label: str) -> str:
 def _story_block(item: StoryItem) -> dict[str, Any]:
     lines = [
         f"*{link(item.url, item.title)}*  ({escape(item.context)})",
-        f"*Symptom:* {escape(item.symptom)}",
-        f"*Fix:* {escape(item.fix)}",
+        *([f"*{_('Summary')}:* {escape(item.summary_zh)}"] if item.summary_zh else []),
+        f"*{_('Symptom')}:* {escape(item.symptom)}",
+        f"*{_('Fix')}:* {escape(item.fix)}",
     ]
     if item.rules:
-        lines.append("*Rules:* " + ", ".join(link(r.url, r.label) for r in item.rules))
+        lines.append(f"*{_('Rules')}:* " + ", ".join(link(r.url, r.label) for r in item.rules))
     return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}}
 
 
@@ -63,8 +65,8 @@ def fallback_text(reply: Reply) -> str:
     """Plain text for notifications and clients that cannot show blocks."""
     parts = [reply.heading]
     for i, item in enumerate(reply.items, 1):
-        rules = f" Rules: {', '.join(r.label for r in item.rules)}." if item.rules else ""
-        parts.append(f"{i}. {item.title} ({item.context}) {item.url} Fix: {item.fix}{rules}")
+        rules = f" {_('Rules')}: {', '.join(r.label for r in item.rules)}." if item.rules else ""
+        parts.append(f"{i}. {item.title} ({item.context}) {item.url} {_('Fix')}: {item.fix}{rules}")
     parts += [f"{label}: {text}" for label, text in reply.lines]
     parts += [f"{lnk.label}: {lnk.url}" for lnk in reply.links]
     if reply.more:
@@ -85,7 +87,7 @@ def render(reply: Reply, *, shared_by: str | None = None) -> dict[str, Any]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}})
     context = [link(reply.more.url, reply.more.label)] if reply.more else []
     if shared_by:
-        context.append(f"shared by <@{escape(shared_by)}>")
+        context.append(_("shared by %(user)s") % {"user": f"<@{escape(shared_by)}>"})
     if context:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]}
@@ -100,7 +102,7 @@ def render(reply: Reply, *, shared_by: str | None = None) -> dict[str, Any]:
                     {
                         "type": "button",
                         "action_id": SHARE_ACTION,
-                        "text": {"type": "plain_text", "text": "Share in channel"},
+                        "text": {"type": "plain_text", "text": _("Share in channel")},
                         "value": command[:1900],
                     }
                 ],

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
 
 from incidents.chat.replies import Reply
 from incidents.chat.verify import b64_key, hmac_sha256_b64, matches_any
@@ -60,9 +61,14 @@ def render(reply: Reply) -> dict[str, Any]:
                 "separator": True,
                 "items": [
                     _text(f"**[{escape(item.title)}]({item.url})** ({escape(item.context)})"),
-                    _text(f"**Symptom:** {escape(item.symptom)}", spacing="None"),
-                    _text(f"**Fix:** {escape(item.fix)}", spacing="None"),
-                    *([_text(f"**Rules:** {rules}", spacing="None")] if rules else []),
+                    *(
+                        [_text(f"**{_('Summary')}:** {escape(item.summary_zh)}", spacing="None")]
+                        if item.summary_zh
+                        else []
+                    ),
+                    _text(f"**{_('Symptom')}:** {escape(item.symptom)}", spacing="None"),
+                    _text(f"**{_('Fix')}:** {escape(item.fix)}", spacing="None"),
+                    *([_text(f"**{_('Rules')}:** {rules}", spacing="None")] if rules else []),
                 ],
             }
         )

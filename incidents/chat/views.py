@@ -6,14 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from incidents.api.errors import json_error
 from incidents.chat import mattermost, slack, teams
-from incidents.chat.replies import answer
+from incidents.chat.replies import Reply, answer
 
 MAX_BODY_BYTES = 64 * 1024
+
+
+def _render(render: Callable[[Reply], dict], reply: Reply) -> dict:
+    """Format a reply with the platform's labels in the reply's language."""
+    with translation.override(reply.language):
+        return render(reply)
 
 
 def _refuse() -> JsonResponse:
@@ -48,17 +55,19 @@ def slack_command(request: HttpRequest) -> HttpResponse:
         interaction = slack.parse_interaction(request)
         if interaction is not None:
             text, response_url, user = interaction
-            message = slack.render(answer(text), shared_by=user or None)
+            reply = answer(text)
+            with translation.override(reply.language):
+                message = slack.render(reply, shared_by=user or None)
             slack.post_to_response_url(response_url, message)
         return HttpResponse(status=200)
-    return JsonResponse(slack.render(answer(request.POST.get("text", ""))))
+    return JsonResponse(_render(slack.render, answer(request.POST.get("text", ""))))
 
 
 @_guarded
 def mattermost_command(request: HttpRequest) -> HttpResponse:
     if not mattermost.verify(request):
         return _refuse()
-    return JsonResponse(mattermost.render(answer(request.POST.get("text", ""))))
+    return JsonResponse(_render(mattermost.render, answer(request.POST.get("text", ""))))
 
 
 @_guarded
@@ -68,4 +77,4 @@ def teams_command(request: HttpRequest) -> HttpResponse:
     text = teams.parse(request)
     if text is None:
         return json_error("malformed_body", "Expected a Teams message activity (JSON).", 400)
-    return JsonResponse(teams.render(answer(text)))
+    return JsonResponse(_render(teams.render, answer(text)))
