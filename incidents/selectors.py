@@ -53,6 +53,7 @@ def story_links_for_rules(rule_ids: list[str]) -> dict[str, list[Story]]:
     links = (
         StoryRule.objects.filter(rule__rule_id__in=rule_ids, story__status=Status.PUBLISHED)
         .select_related("story", "rule")
+        .only("rule__rule_id", "story__slug", "story__title", "story__organisation", "story__year")
         .order_by("rule__rule_id", "-story__year", "story__title")
     )
     for link in links:

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import search
+from incidents import pagecache, search
 from incidents.models import Category, Rule, Status, Story, StoryRule, Technology
 
 M2M_FIELDS = ("technologies", "categories")
@@ -62,6 +62,7 @@ def _save(story: Story, m2m: Mapping[str, Any], *, user: Any) -> Story:
     story.save()
     _apply_m2m(story, m2m)
     search.index_stories_on_commit([story.pk])
+    pagecache.bump()
     return story
 
 
@@ -107,6 +108,7 @@ def story_delete(*, story: Story, user: Any = None) -> None:
         story._history_user = user
     story.delete()
     search.remove_stories_on_commit([pk])
+    pagecache.bump()
 
 
 @transaction.atomic
@@ -134,6 +136,7 @@ def vocabulary_sync(*, categories: Iterable[Mapping], technologies: Iterable[Map
             },
         )
         counts["technologies"] += 1
+    pagecache.bump()
     return counts
 
 
@@ -172,6 +175,7 @@ def story_rule_links_sync(*, links: Iterable[Mapping[str, str]]) -> dict[str, in
     touched = {sr.story_id for sr in existing.values()} | {stories[k[0]].pk for k in wanted}
     StoryRule.objects.filter(pk__in=[sr.pk for sr in existing.values()]).delete()
     search.index_stories_on_commit(touched)
+    pagecache.bump()
     return {"created": created, "updated": updated, "removed": removed}
 
 
@@ -408,4 +412,5 @@ def rules_sync(*, registry=None) -> dict[str, int]:
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
+    pagecache.bump()
     return counts

@@ -1,24 +1,44 @@
-"""The sitemap: every published story, category, technology and rule, and the fixed pages."""
+"""The sitemap: every published story, category, technology and rule, and the fixed pages.
+
+`/sitemap.xml` is a sitemap index pointing at one sitemap per section (`/sitemap-stories.xml`,
+paged by `?p=` at STORY_PAGE stories), so no single response lists tens of thousands of URLs.
+"""
 
 from __future__ import annotations
 
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 
-from incidents import selectors
 from incidents.models import Category, Status, Story, Technology
+
+STORY_PAGE = 1000
 
 
 class StorySitemap(Sitemap):
     changefreq = "monthly"
     priority = 0.8
+    limit = STORY_PAGE
 
     def items(self):
-        return selectors.story_list().order_by("slug")
+        return (
+            Story.objects.filter(status=Status.PUBLISHED)
+            .order_by("slug")
+            .only("slug", "updated_at")
+        )
+
+    def location(self, item: Story) -> str:
+        # One reverse() per page, not per story.
+        if not hasattr(self, "_story_url"):
+            self._story_url = reverse("incidents:story", args=["__slug__"])
+        return self._story_url.replace("__slug__", item.slug)
 
     def lastmod(self, item: Story):
         return item.updated_at
+
+    def get_latest_lastmod(self):
+        # The index's <lastmod>: one aggregate instead of Django's max over every item.
+        return Story.objects.filter(status=Status.PUBLISHED).aggregate(m=Max("updated_at"))["m"]
 
 
 class VocabularySitemap(Sitemap):

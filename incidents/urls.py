@@ -1,4 +1,4 @@
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 from django.views.decorators.cache import cache_page
 
@@ -31,9 +31,15 @@ urlpatterns = [
     path("feeds/categories/<slug:slug>.atom", CategoryFeed(), name="category_feed"),
     path(
         "sitemap.xml",
-        cache_page(60 * 15)(sitemap),
-        {"sitemaps": SITEMAPS},
+        cache_page(60 * 15)(sitemap_views.index),
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "incidents:sitemap_section"},
         name="sitemap",
+    ),
+    path(
+        "sitemap-<slug:section>.xml",
+        cache_page(60 * 15)(sitemap_views.sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap_section",
     ),
     path("suggest/", suggest.suggest, name="suggest"),
     path("suggest/thanks/", suggest.suggest_thanks, name="suggest_thanks"),

@@ -17,14 +17,14 @@ PER_PAGE = 30
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    stories = selectors.story_list()
+    counts = pages.browse_counts()
     context = {
         "categories": pages.categories_with_counts(),
         "technologies": pages.technologies_with_counts(limit=24),
         "platforms": pages.platforms_with_counts(),
         "newest": pages.decorate(pages.newest_stories(6), words=24),
-        "story_count": stories.count(),
-        "organisation_count": stories.values("organisation").distinct().count(),
+        "story_count": counts["stories"],
+        "organisation_count": counts["organisations"],
         "rule_count": len(rulebook.all_rules()),
     }
     return render(request, "incidents/home.html", context)

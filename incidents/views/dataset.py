@@ -7,17 +7,25 @@ schema cannot drift from what the files contain.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import selectors
+from incidents import pagecache, selectors
 from incidents.models import Platform, Provenance, SourceKind, Status, StoryRule
+from incidents.views import pages
 
 SCHEMA_VERSION = "2"  # 2: date split into published_date/incident_date; provenance levels
 LIST_SEPARATOR = "; "
@@ -126,8 +134,42 @@ def json_schema(request: HttpRequest | None = None) -> dict[str, Any]:
     }
 
 
+def _cached_file(request: HttpRequest, suffix: str, build: Callable[[], bytes]) -> bytes:
+    """The file for the current data version and site address, built once and kept on disk.
+
+    Serialising every story costs seconds at 10,000 stories; the bytes only change when the data
+    does (incidents.pagecache bumps the version on every write, and a file older than its TTL
+    is rebuilt). Files of earlier versions are removed once they are a minute old, so a download
+    already under way is not cut short.
+    """
+    directory = Path(settings.VAR_DIR) / "dataset"
+    site = hashlib.sha256(request.build_absolute_uri("/").encode()).hexdigest()[:12]
+    try:
+        version = pagecache.data_version()
+    except Exception:  # no shared cache: build every time, as before
+        return build()
+    path = directory / f"{version}-{site}{suffix}"
+    try:
+        if time.time() - path.stat().st_mtime < pagecache.TTL:
+            return path.read_bytes()
+    except OSError:
+        pass
+    data = build()
+    directory.mkdir(parents=True, exist_ok=True)
+    partial = directory / f".{path.name}.{os.getpid()}.partial"
+    partial.write_bytes(data)
+    os.replace(partial, path)
+    for old in directory.glob(f"*{suffix}"):
+        try:
+            if old != path and time.time() - old.stat().st_mtime > 60:
+                old.unlink()
+        except OSError:
+            pass  # another process removed it first
+    return data
+
+
 def dataset_page(request: HttpRequest) -> HttpResponse:
-    count = selectors.story_list().count()
+    count = pages.browse_counts()["stories"]
     return render(
         request,
         "incidents/dataset.html",
@@ -135,7 +177,7 @@ def dataset_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def dataset_json(request: HttpRequest) -> HttpResponse:
+def _json_bytes(request: HttpRequest) -> bytes:
     records = _records(request)
     data = {
         "schema_version": SCHEMA_VERSION,
@@ -146,12 +188,17 @@ def dataset_json(request: HttpRequest) -> HttpResponse:
         "authors (see source_url).",
         "stories": records,
     }
-    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=1).encode()
+
+
+def dataset_json(request: HttpRequest) -> HttpResponse:
+    body = _cached_file(request, ".json", lambda: _json_bytes(request))
+    response = HttpResponse(body, content_type="application/json")
     response["Content-Disposition"] = 'attachment; filename="k8s-failure-stories.json"'
     return response
 
 
-def dataset_csv(request: HttpRequest) -> HttpResponse:
+def _csv_bytes(request: HttpRequest) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(NAMES)
@@ -160,7 +207,12 @@ def dataset_csv(request: HttpRequest) -> HttpResponse:
             LIST_SEPARATOR.join(v) if isinstance(v, list) else ("" if v is None else v)
             for v in (record[n] for n in NAMES)
         )
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    return buffer.getvalue().encode()
+
+
+def dataset_csv(request: HttpRequest) -> HttpResponse:
+    body = _cached_file(request, ".csv", lambda: _csv_bytes(request))
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="k8s-failure-stories.csv"'
     return response
 

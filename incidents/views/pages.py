@@ -19,8 +19,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
+from django.utils.translation import get_language
 
-from incidents import selectors
+from incidents import pagecache, selectors
 from incidents.markdown import render_markdown
 from incidents.models import Category, Platform, Status, Story, Technology
 
@@ -39,29 +40,67 @@ class Facet:
     url: str
 
 
+NEWEST = 12  # newest published stories kept in the browse counts
+
+
+def _build_browse_counts() -> dict:
+    published = Story.objects.filter(status=Status.PUBLISHED)
+
+    def per(model) -> dict[int, int]:
+        rows = model.objects.annotate(n=Count("stories", filter=PUBLISHED)).filter(n__gt=0)
+        return dict(rows.values_list("pk", "n"))
+
+    newest = (
+        published.annotate(published_day=TruncDate("published_at"))
+        .order_by(
+            F("published_day").desc(nulls_last=True),
+            "-year",
+            F("published_date").desc(nulls_last=True),
+            "title",
+        )
+        .values_list("pk", flat=True)[:NEWEST]
+    )
+    return {
+        "categories": per(Category),
+        "technologies": per(Technology),
+        "platforms": dict(published.values_list("platform").annotate(n=Count("id"))),
+        "stories": published.count(),
+        "organisations": published.values("organisation").distinct().count(),
+        "newest": list(newest),
+    }
+
+
+def browse_counts() -> dict:
+    """Published-story counts per category, technology and platform, the number of stories and
+    organisations, and the newest story IDs: the same for every reader, so computed once per
+    data version (incidents.pagecache) instead of on every home, search and overview page."""
+    return pagecache.cached("browse-counts", _build_browse_counts)
+
+
+def _chinese() -> bool:
+    return get_language() == "zh-hans"
+
+
 def categories_with_counts() -> list[Facet]:
-    rows = Category.objects.annotate(n=Count("stories", filter=PUBLISHED)).filter(n__gt=0)
-    return [Facet(c.slug, c.name, c.n, c.get_absolute_url()) for c in rows.order_by("name")]
+    counts = browse_counts()["categories"]
+    zh = _chinese()
+    return [
+        Facet(c.slug, c.name_zh if zh and c.name_zh else c.name, counts[c.pk], c.get_absolute_url())
+        for c in Category.objects.filter(pk__in=list(counts)).order_by("name")
+    ]
 
 
 def technologies_with_counts(limit: int | None = None) -> list[Facet]:
-    rows = (
-        Technology.objects.annotate(n=Count("stories", filter=PUBLISHED))
-        .filter(n__gt=0)
-        .order_by("-n", "name")
-    )
+    counts = browse_counts()["technologies"]
+    rows = sorted(Technology.objects.filter(pk__in=list(counts)), key=lambda t: t.name)
+    rows.sort(key=lambda t: -counts[t.pk])
     if limit:
         rows = rows[:limit]
-    return [Facet(t.slug, t.name, t.n, t.get_absolute_url()) for t in rows]
+    return [Facet(t.slug, t.name, counts[t.pk], t.get_absolute_url()) for t in rows]
 
 
 def platforms_with_counts() -> list[Facet]:
-    counts = dict(
-        Story.objects.filter(status=Status.PUBLISHED)
-        .values_list("platform")
-        .annotate(n=Count("id"))
-        .values_list("platform", "n")
-    )
+    counts = browse_counts()["platforms"]
     return [
         Facet(value, label, counts[value], reverse("incidents:platform", args=[value]))
         for value, label in Platform.choices
@@ -72,16 +111,9 @@ def platforms_with_counts() -> list[Facet]:
 def newest_stories(limit: int = 6) -> list[Story]:
     """Published most recently first, by day; a batch published the same day (the curated
     load) shows its most recent failures first rather than the alphabetical load order."""
-    return list(
-        selectors.story_list()
-        .annotate(published_day=TruncDate("published_at"))
-        .order_by(
-            F("published_day").desc(nulls_last=True),
-            "-year",
-            F("published_date").desc(nulls_last=True),
-            "title",
-        )[:limit]
-    )
+    pks = browse_counts()["newest"][:limit]
+    by_pk = {s.pk: s for s in selectors.story_list().filter(pk__in=pks)}
+    return [by_pk[pk] for pk in pks if pk in by_pk]
 
 
 def related_stories(story: Story, limit: int = 5) -> list[tuple[Story, list[str]]]:

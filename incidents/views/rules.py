@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from incidents import ratelimit, selectors
+from incidents import pagecache, ratelimit, selectors
 from incidents.forms import CheckForm
 from incidents.models import Status, Story
 from incidents.views import rulebook
@@ -54,7 +54,8 @@ spec:
 
 
 def rule_list(request: HttpRequest) -> HttpResponse:
-    rules = rulebook.catalog()
+    # The same for every reader; rebuilt when the data version changes (incidents.pagecache).
+    rules = pagecache.cached("rule-catalog", rulebook.catalog)
     context = {
         "manifest_rules": [r for r in rules if r.kind == "manifest"],
         "runtime_rules": [r for r in rules if r.kind == "runtime"],

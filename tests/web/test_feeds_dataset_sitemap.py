@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -64,9 +65,27 @@ def test_schema_is_stated_on_the_page_and_as_json_schema(client, dataset):
 
 @pytest.mark.django_db
 def test_sitemap_lists_stories_rules_and_pages_but_not_drafts(client, dataset):
-    response = client.get("/sitemap.xml")
-    body = response.content.decode()
-    assert response.status_code == 200
+    index = client.get("/sitemap.xml")
+    assert index.status_code == 200
+    sections = re.findall(
+        r"<loc>http://testserver(/sitemap-[a-z]+\.xml)</loc>", index.content.decode()
+    )
+    assert sorted(sections) == [
+        f"/sitemap-{s}.xml" for s in ("pages", "rules", "stories", "topics")
+    ]
+    body = "".join(client.get(path).content.decode() for path in sections)
     assert "/stories/oom-at-acme/" in body and "/rules/KB002/" in body
     assert "/categories/dns/" in body and "/overview/" in body
     assert "secret-draft" not in body
+
+
+@pytest.mark.django_db
+def test_the_story_sitemap_is_paged(client, dataset, monkeypatch):
+    from incidents.sitemaps import StorySitemap
+
+    monkeypatch.setattr(StorySitemap, "limit", 2)
+    index = client.get("/sitemap.xml").content.decode()
+    assert "/sitemap-stories.xml?p=2" in index
+    first = client.get("/sitemap-stories.xml").content.decode()
+    second = client.get("/sitemap-stories.xml?p=2").content.decode()
+    assert first.count("<url>") == 2 and second.count("<url>") == 1
