@@ -7,12 +7,14 @@ paged by `?p=` at STORY_PAGE stories), so no single response lists tens of thous
 from __future__ import annotations
 
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Count, Max, Q
+from django.db.models import Max
 from django.urls import reverse
 
+from incidents import pagecache
 from incidents.models import Category, Status, Story, Technology
+from incidents.views.pages import browse_counts
 
-STORY_PAGE = 1000
+STORY_PAGE = 500
 
 
 class StorySitemap(Sitemap):
@@ -37,8 +39,13 @@ class StorySitemap(Sitemap):
         return item.updated_at
 
     def get_latest_lastmod(self):
-        # The index's <lastmod>: one aggregate instead of Django's max over every item.
-        return Story.objects.filter(status=Status.PUBLISHED).aggregate(m=Max("updated_at"))["m"]
+        # The index's <lastmod>: one aggregate per data version, not a max over every item.
+        return pagecache.cached(
+            "sitemap-lastmod",
+            lambda: Story.objects.filter(status=Status.PUBLISHED).aggregate(m=Max("updated_at"))[
+                "m"
+            ],
+        )
 
 
 class VocabularySitemap(Sitemap):
@@ -46,9 +53,10 @@ class VocabularySitemap(Sitemap):
     priority = 0.5
 
     def items(self):
-        published = Q(stories__status=Status.PUBLISHED)
-        cats = Category.objects.annotate(n=Count("stories", filter=published)).filter(n__gt=0)
-        techs = Technology.objects.annotate(n=Count("stories", filter=published)).filter(n__gt=0)
+        # Categories and technologies with published stories, from the shared browse counts.
+        counts = browse_counts()
+        cats = Category.objects.filter(pk__in=list(counts["categories"]))
+        techs = Technology.objects.filter(pk__in=list(counts["technologies"]))
         return [*cats.order_by("slug"), *techs.order_by("slug")]
 
 

@@ -30,14 +30,14 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/home.html", context)
 
 
-def _list_page(request: HttpRequest, stories, **context) -> HttpResponse:
-    page = pages.paginate(request, stories, PER_PAGE)
+def _list_page(request: HttpRequest, stories, *, key: str, **context) -> HttpResponse:
+    page = pages.paginate(request, pages.CachedStoryList(stories, key), PER_PAGE)
     page.object_list = pages.decorate(page.object_list)
     return render(request, "incidents/story_list.html", {"page": page, **context})
 
 
 def story_list(request: HttpRequest) -> HttpResponse:
-    return _list_page(request, selectors.story_list(), heading=_("All stories"))
+    return _list_page(request, selectors.story_list(), key="all", heading=_("All stories"))
 
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -46,6 +46,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _list_page(
         request,
         selectors.story_list().filter(categories=category),
+        key=f"category:{category.pk}",
         heading=category.name_zh if chinese and category.name_zh else category.name,
         kicker=_("Category"),
         description=category.description_zh if chinese else category.description,
@@ -60,6 +61,7 @@ def technology_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _list_page(
         request,
         selectors.story_list().filter(technologies=technology),
+        key=f"technology:{technology.pk}",
         heading=technology.name,
         kicker=_("Technology"),
         description=technology.description,
@@ -75,6 +77,7 @@ def platform_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _list_page(
         request,
         selectors.story_list().filter(platform=slug),
+        key=f"platform:{slug}",
         heading=labels[slug],
         kicker=_("Platform"),
         search_url=f"{reverse('incidents:search')}?platform={slug}",
