@@ -101,6 +101,8 @@ def add_synthetic_stories(total: int, *, seed: int = 17) -> int:
     rules = list(Rule.objects.values_list("pk", flat=True))
     words = sorted({w for s in curated for w in re.findall(r"[A-Za-z]{4,}", s.title)})
     platforms, kinds = Platform.values, SourceKind.values
+    # "partial" needs the parts read named; synthetic records are whole or listing-only.
+    provenances = [v for v in Provenance.values if v != "partial"]
     start = timezone.now() - datetime.timedelta(days=3 * 365)
     rows = []
     for i in range(wanted):
@@ -117,7 +119,7 @@ def add_synthetic_stories(total: int, *, seed: int = 17) -> int:
                 year=rng.randint(2015, 2026),
                 platform=rng.choice(platforms),
                 status=Status.PUBLISHED if published else Status.DRAFT,
-                provenance=rng.choice(Provenance.values),
+                provenance=rng.choice(provenances),
                 published_at=start + datetime.timedelta(minutes=rng.randint(0, 3 * 365 * 1440))
                 if published
                 else None,
