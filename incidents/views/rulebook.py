@@ -102,12 +102,17 @@ def evidence_for(meta: Any) -> list[tuple[Story, str]]:
     """Published stories that show why a rule matters, each with its curated note if any."""
     notes = {
         link.story.slug: link.note
-        for link in StoryRule.objects.filter(
-            rule__rule_id=meta.id, story__status=Status.PUBLISHED
-        ).select_related("story")
+        for link in StoryRule.objects.filter(rule__rule_id=meta.id, story__status=Status.PUBLISHED)
+        .select_related("story")
+        .only("note", "story__slug")
     }
     slugs = list(dict.fromkeys([*meta.stories, *notes]))
-    stories = {s.slug: s for s in Story.objects.filter(slug__in=slugs, status=Status.PUBLISHED)}
+    stories = {
+        s.slug: s
+        for s in Story.objects.filter(slug__in=slugs, status=Status.PUBLISHED).only(
+            "slug", "title", "organisation", "year"
+        )
+    }
     return [(stories[s], notes.get(s, "")) for s in slugs if s in stories]
 
 

@@ -36,8 +36,8 @@ def test_category_feed_has_only_that_category(client, dataset):
 @pytest.mark.django_db
 def test_json_download_has_every_published_story_and_the_schema_fields(client, dataset):
     response = client.get("/data/stories.json")
-    assert "attachment" in response["Content-Disposition"]
-    data = json.loads(response.content)
+    assert response["Content-Disposition"] == 'attachment; filename="k8s-failure-stories.json"'
+    data = json.loads(response.getvalue())
     assert data["count"] == 3 and data["schema"].endswith("/data/schema.json")
     oom = next(s for s in data["stories"] if s["slug"] == "oom-at-acme")
     assert list(oom) == NAMES
@@ -48,7 +48,7 @@ def test_json_download_has_every_published_story_and_the_schema_fields(client, d
 def test_csv_download_has_a_header_row_and_joined_lists(client, dataset):
     response = client.get("/data/stories.csv")
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert len(rows) == 3 and list(rows[0]) == NAMES
     dns = next(r for r in rows if r["slug"] == "bluematador-node-oom")
     assert dns["categories"] == "dns; networking"
@@ -89,3 +89,13 @@ def test_the_story_sitemap_is_paged(client, dataset, monkeypatch):
     first = client.get("/sitemap-stories.xml").content.decode()
     second = client.get("/sitemap-stories.xml?p=2").content.decode()
     assert first.count("<url>") == 2 and second.count("<url>") == 1
+
+
+@pytest.mark.django_db
+def test_downloads_follow_a_story_change(client, dataset, make_story):
+    before = json.loads(client.get("/data/stories.json").getvalue())
+    assert json.loads(client.get("/data/stories.json").getvalue()) == before  # built once
+    make_story(slug="brand-new", title="A brand new story")
+    after = json.loads(client.get("/data/stories.json").getvalue())
+    assert after["count"] == before["count"] + 1
+    assert "brand-new" in client.get("/data/stories.csv").getvalue().decode()
