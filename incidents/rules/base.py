@@ -49,10 +49,16 @@ class Severity(enum.IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """What a check function yields: the JSON path of the offending field and a message."""
+    """What a check function yields: the JSON path of the offending field and a message.
+
+    `patch`, when the fix is mechanical, is a JSON Patch (RFC 6902) for this object, e.g.
+    `({"op": "add", "path": "/spec/backoffLimit", "value": 4},)`: `kubectl patch --type json`
+    applies it to a live object and `kbcheck --fix-diff` turns it into a diff of the file.
+    """
 
     path: str
     message: str
+    patch: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,7 @@ class ObjectHit:
     obj: K8sObject
     path: str
     message: str
+    patch: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,7 @@ class Param:
 
 
 RULE_ID = re.compile(r"^KB\d{3}$")
+_FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?=\s+[A-Z`(]|$)")
 RUNTIME_RULE_ID = re.compile(r"^KBP\d{3}$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -103,6 +111,16 @@ class RuleMeta:
     @property
     def summary(self) -> str:
         return self.checks
+
+    @property
+    def fix_summary(self) -> str:
+        """The remedy in one line: the first sentence of `fix`, without Markdown emphasis."""
+        text = " ".join(self.fix.split()).replace("*", "")
+        match = _FIRST_SENTENCE.match(text)
+        sentence = match.group(1) if match else text
+        if len(sentence) > 200 and "; " in sentence:  # keep the remedy, leave the how-to
+            sentence = sentence.split("; ", 1)[0] + "."
+        return sentence
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

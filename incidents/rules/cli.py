@@ -76,6 +76,12 @@ def add_arguments(parser: argparse.ArgumentParser, *, site_url: str | None = Non
         f"(default: {DEFAULT_NAMESPACE}); cross-object rules relate one namespace only",
     )
     parser.add_argument(
+        "--fix-diff",
+        action="store_true",
+        help="print a unified diff of the mechanical fixes instead of the report (apply it "
+        "with `git apply` or `patch -p1` from where the paths were given)",
+    )
+    parser.add_argument(
         "--export",
         choices=EXPORTS,
         help="print the runtime rules as Prometheus alerts (prometheus), or the single-object "
@@ -156,6 +162,11 @@ def run(options: Mapping[str, Any], *, stdin: IO[bytes], write: Callable[[str], 
         )
     except EngineUsageError as exc:
         raise UsageError(str(exc)) from None
+    if options.get("fix_diff"):
+        from incidents.rules.fixdiff import unified_diff
+
+        write(unified_diff(inputs, report))
+        return report.exit_code(options["fail_on"])
     stories = StoryFiles(site_url)
     fmt = options["format"]
     extra = {"fail_on": options["fail_on"]} if fmt == "junit" else {}

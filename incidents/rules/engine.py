@@ -18,6 +18,7 @@ unknown parameter names raise `UsageError`, a programming or command-line mistak
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -305,6 +306,7 @@ def check_inputs(
     params = _checked_params(dict(params or {}), rules or REGISTRY.manifest_rules())
     report = Report()
     groups: dict[str, list[K8sObject]] = {}
+    origins: dict[tuple, Any] = {}  # (input index, document index) -> parsing.Document
     position = 0
     for input_index, (name, text) in enumerate(inputs):
         try:
@@ -319,6 +321,7 @@ def check_inputs(
         report.documents += len(loaded.documents)
         group = groups.setdefault(scope_key(name, scope, input_index), [])
         for document in loaded.documents:
+            origins[(input_index, document.index)] = document
             found = _objects(document.data, document.index)
             if not found:
                 report.skipped += 1
@@ -332,7 +335,30 @@ def check_inputs(
     report.objects = position
     contexts = [Context(objects, params, namespace) for objects in groups.values()]
     _run(active, contexts, report, [name for name, _ in inputs])
+    _locate_fixes(report, inputs, origins)
     return report
+
+
+def _locate_fixes(report: Report, inputs, origins: dict[tuple, Any]) -> None:
+    """Turn each finding's JSON Patch into line edits of its input (for SARIF `fixes` and
+    `kbcheck --fix-diff`); a patch that cannot be placed keeps no edits."""
+    from incidents.rules.fixdiff import finding_edits
+
+    texts: dict[int, str] = {}
+    index_of = {name: i for i, (name, _) in enumerate(inputs)}
+    for n, finding in enumerate(report.findings):
+        if not finding.patch:
+            continue
+        i = index_of.get(finding.file, 0)
+        document = origins.get((i, finding.document))
+        if document is None:
+            continue
+        if i not in texts:
+            data = inputs[i][1]
+            texts[i] = data.decode("utf-8-sig", "replace") if isinstance(data, bytes) else data
+        edits = finding_edits(texts[i], document, finding)
+        if edits:
+            report.findings[n] = dataclasses.replace(finding, edits=edits)
 
 
 def _named(error: InputError, name: str | None) -> InputError:
@@ -420,7 +446,7 @@ def _run(
         else:
             for kind in rule.kinds:
                 by_kind.setdefault(kind, []).append(rule)
-    raw: list[tuple[K8sObject, Rule, str, str]] = []
+    raw: list[tuple[K8sObject, Rule, str, str, tuple]] = []
     for context in contexts:
         for obj in context.objects:
             applicable = by_kind.get(obj.kind)
@@ -429,7 +455,7 @@ def _run(
             for rule in applicable:
                 try:
                     hits: Iterable[Hit] = rule.check(obj, context) or ()
-                    raw.extend((obj, rule, hit.path, hit.message) for hit in hits)
+                    raw.extend((obj, rule, hit.path, hit.message, hit.patch) for hit in hits)
                 except Exception as exc:  # a rule bug must not hide the other findings
                     report.errors.append(_rule_failed(rule, obj, exc, names))
         for rule in input_rules:
@@ -438,10 +464,12 @@ def _run(
             except Exception as exc:
                 report.errors.append(_rule_failed(rule, None, exc, names))
                 continue
-            raw.extend((hit.obj, rule, hit.path, hit.message) for hit in hits if hit.obj.kind)
+            raw.extend(
+                (hit.obj, rule, hit.path, hit.message, hit.patch) for hit in hits if hit.obj.kind
+            )
     raw.sort(key=lambda r: (r[0].position, r[1].id, r[2]))
     suppression: dict[int, set[str]] = {}
-    for obj, rule, path, message in raw:
+    for obj, rule, path, message, patch in raw:
         ignored = suppression.get(obj.position)
         if ignored is None:
             ignored = suppression[obj.position] = suppressed_rules(obj)[0]
@@ -459,6 +487,8 @@ def _run(
                 line=obj.origin.line_of(full_path) if obj.origin is not None else None,
                 source=obj.source,
                 file=names[obj.input_index],
+                patch=patch,
+                prefix=obj.prefix,
             )
         )
 

@@ -24,6 +24,15 @@ class Finding:
     line: int | None  # 1-based line of the offending field (or of its closest parent)
     source: str | None = None  # Helm `# Source:` of the document, when present
     file: str | None = None  # the input's name when a run checks several files
+    patch: tuple[dict[str, Any], ...] = ()  # JSON Patch for the object, when the fix is mechanical
+    prefix: str = ""  # where the object sits in its document (`items[3]` in a `kind: List`)
+    # the patch as line edits of the input: (0-based line, lines removed, new lines), or ()
+    edits: tuple[tuple[int, int, tuple[str, ...]], ...] = ()
+
+    @property
+    def fix(self) -> dict[str, Any]:
+        """{"summary": one-line remedy, "patch": JSON Patch ops or None}."""
+        return {"summary": self.rule.fix_summary, "patch": list(self.patch) or None}
 
     @property
     def severity(self) -> Severity:

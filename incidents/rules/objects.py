@@ -87,6 +87,23 @@ class K8sObject:
         return f"{self.kind} {ns}{self.name or '<unnamed>'}"
 
 
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def json_pointer(path: str) -> str:
+    """`spec.containers[0].image` as a JSON Pointer: `/spec/containers/0/image`."""
+    parts = []
+    for name, index in _TOKEN.findall(path):
+        part = index or name
+        parts.append(part.replace("~", "~0").replace("/", "~1"))
+    return "/" + "/".join(parts)
+
+
+def set_field(path: str, value: Any, exists: bool) -> tuple[dict[str, Any], ...]:
+    """A one-operation JSON Patch setting the field at `path` (dotted) to `value`."""
+    return ({"op": "replace" if exists else "add", "path": json_pointer(path), "value": value},)
+
+
 def as_dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,8 @@ class FindingView:
     path: str
     line: int | None
     stories: list[Story] = field(default_factory=list)
+    fix: str = ""  # the rule's one-line remedy
+    patch: str = ""  # the JSON Patch for this object, when the fix is mechanical
 
 
 @dataclass
@@ -138,6 +141,8 @@ def _groups(report) -> list[ObjectGroup]:
                 path=f.path,
                 line=f.line,
                 stories=[stories[s] for s in f.rule.stories if s in stories],
+                fix=f.rule.fix_summary,
+                patch=json.dumps(list(f.patch), indent=2) if f.patch else "",
             )
             for f in findings
         ]

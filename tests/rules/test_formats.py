@@ -56,8 +56,10 @@ def test_json_has_exactly_the_shared_shape():
                     "url": "/stories/jwplayer-cryptominer/",
                 }
             ],
+            "fix": {"summary": data["findings"][0]["fix"]["summary"], "patch": None},
         }
     ]
+    assert data["findings"][0]["fix"]["summary"].startswith("Drop `privileged`")
     assert data["errors"] == [
         {
             "document": 1,

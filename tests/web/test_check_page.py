@@ -165,3 +165,17 @@ def test_numbers_and_strings_python_cannot_handle_are_reported_not_a_500(client,
         response = client.post("/check/", {"file": upload})
     assert response.status_code in (200, 400)
     assert "refused" in response.content.decode() or "surrogate" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_each_finding_shows_its_fix_and_the_patch_when_mechanical(client, dataset):
+    job = (
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\nspec:\n  template:\n"
+        "    spec:\n      restartPolicy: Never\n      containers:\n"
+        "      - {name: m, image: example/m:1.0}\n"
+    )
+    body = client.post("/check/", {"manifest": DEPLOYMENT + "---\n" + job}).content.decode()
+    assert body.count('class="fix"') == body.count('class="finding"') > 0
+    assert "Fix:</strong> Set `backoffLimit`" in body.replace("&#x60;", "`")
+    assert "/spec/backoffLimit" in body and "kubectl patch --type json" in body
+    assert_csp_clean(body)

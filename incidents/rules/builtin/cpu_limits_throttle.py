@@ -1,7 +1,14 @@
 """KB001: CPU limits on latency-sensitive containers."""
 
 from incidents.rules.base import Hit, Rule, Severity
-from incidents.rules.objects import SERVING_KINDS, as_dict, containers, dig, quantity
+from incidents.rules.objects import (
+    SERVING_KINDS,
+    as_dict,
+    containers,
+    dig,
+    json_pointer,
+    quantity,
+)
 
 
 def exclusive_cores(container: dict) -> bool:
@@ -19,6 +26,24 @@ def exclusive_cores(container: dict) -> bool:
     )
 
 
+def _patch(container: dict, path: str, limit) -> tuple[dict, ...]:
+    """Drop the CPU limit; keep the CPU the container was scheduled with as its request
+    (an omitted request defaults to the limit, so removing the limit alone would lose it)."""
+    remove = {"op": "remove", "path": json_pointer(f"{path}.resources.limits.cpu")}
+    requests = dig(container, "resources", "requests")
+    if isinstance(requests, dict) and "cpu" in requests:
+        return (remove,)
+    if isinstance(requests, dict):
+        add = {"op": "add", "path": json_pointer(f"{path}.resources.requests.cpu"), "value": limit}
+    else:
+        add = {
+            "op": "add",
+            "path": json_pointer(f"{path}.resources.requests"),
+            "value": {"cpu": limit},
+        }
+    return (add, remove)
+
+
 def check(obj, ctx):
     for container, path in containers(obj):
         limit = dig(container, "resources", "limits", "cpu")
@@ -29,6 +54,7 @@ def check(obj, ctx):
             f"container {container.get('name', '?')!s} has a CPU limit of {limit}: the CFS quota "
             "throttles it inside each 100 ms period even while the node has idle CPU, which "
             "shows up as tail latency",
+            _patch(container, path, limit),
         )
 
 

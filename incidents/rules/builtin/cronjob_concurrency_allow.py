@@ -1,6 +1,7 @@
 """KB016: CronJobs whose runs may overlap."""
 
 from incidents.rules.base import Hit, Rule, Severity
+from incidents.rules.objects import set_field
 
 
 def check(obj, ctx):
@@ -10,6 +11,7 @@ def check(obj, ctx):
             "spec.concurrencyPolicy",
             "concurrencyPolicy is Allow (the default): when a run takes longer than the "
             "schedule interval, runs pile up and multiply pods",
+            set_field("spec.concurrencyPolicy", "Forbid", "concurrencyPolicy" in obj.spec),
         )
 
 

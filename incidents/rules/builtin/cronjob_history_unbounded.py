@@ -1,7 +1,7 @@
 """KB018: CronJobs that keep too many finished Jobs."""
 
 from incidents.rules.base import Hit, Rule, Severity
-from incidents.rules.objects import as_int
+from incidents.rules.objects import as_int, set_field
 
 MAX_HISTORY = 10
 
@@ -13,6 +13,7 @@ def check(obj, ctx):
             yield Hit(
                 f"spec.{field}",
                 f"no {field} under batch/v2alpha1, where finished Jobs are kept forever",
+                set_field(f"spec.{field}", default, False),
             )
             continue
         value = as_int(spec.get(field, default))
@@ -20,6 +21,7 @@ def check(obj, ctx):
             yield Hit(
                 f"spec.{field}",
                 f"{field} is {value}: every finished Job and its pods stay in the API server",
+                set_field(f"spec.{field}", default, field in spec),
             )
 
 

@@ -1,7 +1,7 @@
 """KB020: DaemonSets that pull their image on every pod start."""
 
 from incidents.rules.base import Hit, Rule, Severity
-from incidents.rules.objects import containers, image_parts, is_placeholder_image
+from incidents.rules.objects import containers, image_parts, is_placeholder_image, set_field
 
 
 def check(obj, ctx):
@@ -17,6 +17,7 @@ def check(obj, ctx):
                 f"{path}.imagePullPolicy",
                 f"DaemonSet container {container.get('name', '?')!s} pulls its image on every "
                 f"start ({how}): a rollout or node churn pulls it on every node at once",
+                set_field(f"{path}.imagePullPolicy", "IfNotPresent", policy is not None),
             )
 
 

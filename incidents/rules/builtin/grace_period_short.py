@@ -1,11 +1,14 @@
 """KB008: a termination grace period too short for the preStop delay and draining."""
 
+import math
+
 from incidents.rules.base import Hit, Rule, Severity
 from incidents.rules.objects import (
     SERVING_KINDS,
     as_int,
     pod_spec,
     prestop_seconds,
+    set_field,
 )
 
 DRAIN_SECONDS = 5  # time left after the preStop delay to finish in-flight requests
@@ -29,6 +32,11 @@ def check(obj, ctx):
             f"terminationGracePeriodSeconds is {grace}s but the preStop delay is {delay:g}s: the "
             f"container is killed with SIGKILL before it can drain (need at least "
             f"{delay + DRAIN_SECONDS:g}s)",
+            set_field(
+                f"{prefix}.terminationGracePeriodSeconds",
+                math.ceil(delay + DRAIN_SECONDS),
+                "terminationGracePeriodSeconds" in spec,
+            ),
         )
 
 

@@ -1,9 +1,10 @@
 """KB015: Jobs without an explicit retry budget."""
 
 from incidents.rules.base import Hit, Rule, Severity
-from incidents.rules.objects import as_int, job_spec
+from incidents.rules.objects import as_int, job_spec, set_field
 
 MAX_BACKOFF = 6
+SUGGESTED = 3  # what the patch sets: a few retries, then the Job fails
 
 
 def check(obj, ctx):
@@ -11,16 +12,19 @@ def check(obj, ctx):
     if not spec:
         return
     limit = as_int(spec.get("backoffLimit"))
+    patch = set_field(f"{prefix}.backoffLimit", SUGGESTED, "backoffLimit" in spec)
     if "backoffLimit" not in spec:
         yield Hit(
             f"{prefix}.backoffLimit",
             "no backoffLimit: a failing run is retried up to 6 times by default, each retry "
             "starting pods again (possibly on another node)",
+            patch,
         )
     elif limit is not None and limit > MAX_BACKOFF:
         yield Hit(
             f"{prefix}.backoffLimit",
             f"backoffLimit {limit} lets a failing run restart its pods {limit} times",
+            patch,
         )
 
 

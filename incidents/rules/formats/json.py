@@ -3,6 +3,7 @@
 {"findings": [{"rule": {"id", "slug", "title", "severity", "url"},
                "object": {"apiVersion", "kind", "namespace", "name"},
                "path", "message", "document", "line",
+               "fix": {"summary": one-line remedy, "patch": JSON Patch (RFC 6902) or null},
                "stories": [{"slug", "title", "organisation", "year", "source_url", "url"}]}],
  "errors": [{"document", "line", "message", "code"}],
  "warnings": [{"document", "line", "message", "code"}],   # e.g. a key repeated, same value
@@ -37,6 +38,7 @@ def finding_as_dict(finding: Finding, *, stories, rule_url) -> dict[str, Any]:
         "document": finding.document,
         "line": finding.line,
         "stories": stories(rule.stories),
+        "fix": finding.fix,
     }
     if finding.file:
         data["file"] = finding.file

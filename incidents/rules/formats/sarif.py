@@ -50,6 +50,19 @@ def _descriptor(rule, *, stories, rule_url) -> dict[str, Any]:
     return descriptor
 
 
+def _fix(finding, uri: str) -> dict[str, Any]:
+    """A SARIF fix: the finding's line edits as replacements of whole lines (1-based)."""
+    replacements = []
+    for index, removed, new in finding.edits:
+        region: dict[str, Any] = {"startLine": index + 1, "startColumn": 1}
+        region.update(endLine=index + 1 + removed, endColumn=1)
+        replacements.append({"deletedRegion": region, "insertedContent": {"text": "".join(new)}})
+    return {
+        "description": {"text": finding.rule.fix_summary},
+        "artifactChanges": [{"artifactLocation": {"uri": uri}, "replacements": replacements}],
+    }
+
+
 def render_sarif(report: Report, *, stories, rule_url, uri: str = "stdin") -> str:
     from incidents.rules.registry import REGISTRY
 
@@ -79,8 +92,10 @@ def render_sarif(report: Report, *, stories, rule_url, uri: str = "stdin") -> st
                 }
             ],
             "partialFingerprints": {"kbFinding/v1": fingerprint},
-            "properties": {"document": f.document, "path": f.path},
+            "properties": {"document": f.document, "path": f.path, "fix": f.fix},
         }
+        if f.edits:
+            result["fixes"] = [_fix(f, f.file or uri)]
         if f.rule.id in index:
             result["ruleIndex"] = index[f.rule.id]
         results.append(result)

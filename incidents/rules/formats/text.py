@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from incidents.rules.findings import Report
 
 
@@ -18,6 +20,9 @@ def render_text(report: Report, *, stories, rule_url, color: bool = False) -> st
             out.append(f"  {severity:<8} {f.rule.id} {f.rule.slug}: {f.message}")
             if f.path:
                 out.append(f"           at {f.path}{line}")
+            out.append(f"           fix: {f.rule.fix_summary}")
+            if f.patch:
+                out.append(f"           patch: {json.dumps(list(f.patch), ensure_ascii=False)}")
             out.append(f"           rule: {f.rule.title} <{rule_url(f.rule.id)}>")
             for story in stories(f.rule.stories):
                 out.append(f"           story: {_story_line(story)}")
