@@ -22,13 +22,19 @@ def check_search_backend(app_configs, **kwargs):
 
 @register("search")
 def check_search_index(app_configs, **kwargs):
-    """incidents.W001: the index is missing; incidents.W002: it disagrees with the database."""
+    """incidents.W001: the index is missing; incidents.W002: it disagrees with the database.
+
+    A missing index over an empty database is not reported: there is nothing to search yet
+    (a fresh database before `load_stories`, or a restore in progress)."""
     from django.db import DatabaseError
 
     from incidents import search
+    from incidents.models import Story
 
     try:
         status = search.index_status()
+        if not status["exists"] and not Story.objects.exists():
+            return []
     except (DatabaseError, OSError):
         return []  # no tables yet (before migrate) or unreadable storage: nothing to compare
     if not status["exists"]:

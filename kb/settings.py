@@ -13,8 +13,19 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from incidents.rules.stories import DEFAULT_SITE_URL
+from kb import envfile
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Local development: `make setup` writes BASE_DIR/.env (DEBUG on, a generated SECRET_KEY) so that
+# commands typed in a plain shell get the same settings as `make run`. The real environment wins
+# over the file; KB_ENV_FILE names another file, and KB_ENV_FILE= (empty) reads none (the test
+# suite runs that way). Production has no such file: DEBUG is off and SECRET_KEY is required.
+ENV_FILE = os.environ.get("KB_ENV_FILE", str(BASE_DIR / ".env"))
+try:
+    ENV_FILE_LOADED = envfile.load(Path(ENV_FILE)) if ENV_FILE else []
+except (envfile.EnvFileError, OSError) as exc:
+    raise ImproperlyConfigured(f"KB_ENV_FILE: {exc}") from exc
 
 
 def env(name: str, default: str = "") -> str:
@@ -78,8 +89,8 @@ if not SECRET_KEY:
         SECRET_KEY = "insecure-development-key-only-for-debug-and-tests-0123456789"
     else:
         raise ImproperlyConfigured(
-            "SECRET_KEY is required when DEBUG is off. Set SECRET_KEY (or SECRET_KEY_FILE), "
-            "or DEBUG=true for local development."
+            "SECRET_KEY is required when DEBUG is off. Set SECRET_KEY (or SECRET_KEY_FILE); "
+            "for local development run `make setup`, which writes a .env with DEBUG=true."
         )
 
 ALLOWED_HOSTS = envlist(
