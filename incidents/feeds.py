@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -12,6 +14,8 @@ from incidents.markdown import render_markdown
 from incidents.models import Category, Story
 
 ITEMS = 30
+# Saves this close to the creation belong to it (load_stories writes a story, then its hash).
+EDITED_AFTER = timedelta(minutes=1)
 
 
 class StoryFeed(Feed):
@@ -39,7 +43,12 @@ class StoryFeed(Feed):
         return item.published_at or item.created_at
 
     def item_updateddate(self, item: Story):
-        return item.updated_at
+        """The last edit made after the record was created, else its publication date: a story
+        loaded at install time was not "updated" then."""
+        published = item.published_at or item.created_at
+        if item.updated_at - item.created_at > EDITED_AFTER:
+            return max(published, item.updated_at)
+        return published
 
     def item_author_name(self, item: Story) -> str:
         return item.organisation

@@ -7,7 +7,8 @@ attributes, or `type="application/json"` data blocks that CSP does not execute) 
 (drf-spectacular's split Swagger view loads its init script from a URL) all run under it.
 
 A view that needs a different policy sets its own `Content-Security-Policy` header; this
-middleware never overwrites one that is already there.
+middleware never overwrites one that is already there. With DEBUG on, Django's own error pages
+(inline styles and script) get the policy with 'unsafe-inline' so they stay readable.
 """
 
 from __future__ import annotations
@@ -41,10 +42,45 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if self.csp and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = self.csp
+            response["Content-Security-Policy"] = (
+                debug_page_policy(self.csp) if is_debug_page(response) else self.csp
+            )
         if self.permissions_policy and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = self.permissions_policy
         return response
+
+
+# Django's technical pages (the DEBUG 404 and 500 pages, the CSRF failure page) all carry this
+# tag near the top; our own pages never do.
+_DEBUG_PAGE_MARKER = b'<meta name="robots" content="NONE,NOARCHIVE">'
+
+
+def is_debug_page(response: HttpResponse) -> bool:
+    """A Django technical error page, shown only with DEBUG on: its styles and its frame-toggling
+    script are inline, so the strict policy would leave it unstyled and broken."""
+    return (
+        settings.DEBUG
+        and response.status_code >= 400
+        and not getattr(response, "streaming", False)
+        and response.get("Content-Type", "").startswith("text/html")
+        and _DEBUG_PAGE_MARKER in response.content[:2048]
+    )
+
+
+def debug_page_policy(policy: str) -> str:
+    """The policy with 'unsafe-inline' added to script-src and style-src (DEBUG pages only)."""
+    directives = [d.strip() for d in policy.split(";") if d.strip()]
+    names = {d.split()[0] for d in directives}
+    relaxed = [
+        f"{d} 'unsafe-inline'" if d.split()[0] in {"script-src", "style-src"} else d
+        for d in directives
+    ]
+    relaxed += [
+        f"{name} 'self' 'unsafe-inline'"
+        for name in ("script-src", "style-src")
+        if name not in names
+    ]
+    return "; ".join(relaxed)
 
 
 def client_address(request: HttpRequest, num_proxies: int | None = None) -> str:

@@ -6,6 +6,7 @@ locks the row, and schedules a search-index update for after the commit.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -188,6 +189,16 @@ def story_current_file_hash(story: Story) -> str:
     return text_hash(story_file_to_text(story_to_file(story)))
 
 
+def _first_published(meta: Mapping[str, Any]) -> datetime.datetime:
+    """When a curated story counts as published: its source's date, else 1 January of its year.
+
+    A fresh install loads every file at once; stamping them all with the load time would date
+    every feed entry alike and order them by nothing a reader can see. The source date is the
+    closest true date we have, and it orders the feed newest story first."""
+    day = meta.get("date") or datetime.date(int(meta["year"]), 1, 1)
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
+
+
 @transaction.atomic
 def story_load_file(*, story_file: Any, force: bool = False) -> str:
     """Create or update one story from its curated file. Returns what happened:
@@ -233,6 +244,8 @@ def story_load_file(*, story_file: Any, force: bool = False) -> str:
         or Story.objects.filter(slug=meta["slug"]).first()
     )
     if story is None:
+        if meta["status"] == Status.PUBLISHED:
+            data["published_at"] = _first_published(meta)
         story = story_create(data=data)
         Story.objects.filter(pk=story.pk).update(file_hash=file_hash)
         return "created"

@@ -4,7 +4,17 @@ from django.views.decorators.cache import cache_page
 
 from incidents.feeds import CategoryFeed, StoryFeed
 from incidents.sitemaps import SITEMAPS
-from incidents.views import admission, browse, dataset, exposure, find, overview, rules, suggest
+from incidents.views import (
+    admission,
+    browse,
+    dataset,
+    exposure,
+    find,
+    overview,
+    rules,
+    site,
+    suggest,
+)
 
 app_name = "incidents"
 
@@ -43,4 +53,5 @@ urlpatterns = [
     ),
     path("suggest/", suggest.suggest, name="suggest"),
     path("suggest/thanks/", suggest.suggest_thanks, name="suggest_thanks"),
+    path("favicon.ico", site.favicon, name="favicon"),
 ]

@@ -26,7 +26,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 COPIED = ["manage.py", "Makefile", "pyproject.toml", "README.md", "kb", "incidents", "templates"]
-COPIED += ["static", "schema", "deploy"]
+COPIED += ["static", "schema", "deploy", "tests/rules"]  # the kbcheck examples read tests/rules
 SHELL_LANGUAGES = {"sh", "bash", "shell", "console"}
 # An inline `code` span is a command when it starts like one, with an argument (after optional
 # NAME=value words): `make setup` is a command, the word `python` in a sentence is not.
@@ -150,7 +150,7 @@ def checkout(tmp_path_factory) -> Checkout:
     for name in COPIED:
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, path / name, ignore=ignore)
+            shutil.copytree(source, path / name, ignore=ignore)  # makes tests/ for tests/rules
         else:
             shutil.copy2(source, path / name)
     (path / ".venv").symlink_to(Path(sys.prefix))

@@ -52,17 +52,54 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+# Desktop, and a 390 px wide phone (the width the mobile checks are stated at).
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "mobile": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+# axe-core, vendored (tests/browser/vendor/README.md): injected into every document through the
+# DevTools protocol, which the page's Content-Security-Policy does not apply to.
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.console_errors = errors
-    yield page
-    context.close()
+def open_page(browser, live_server):
+    """`open_page("mobile")` gives a page in a fresh context at that viewport; console errors
+    (CSP violations included) and uncaught exceptions collect in `page.console_errors`."""
+    contexts = []
+
+    def open_page(viewport: str = "desktop", **options):
+        context = browser.new_context(base_url=live_server.url, **VIEWPORTS[viewport], **options)
+        contexts.append(context)
+        context.add_init_script(path=str(AXE))
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.console_errors = errors
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page("desktop")
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[str]:
+    """axe-core's violations of the given impact on the current page, one line each."""
+    results = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}"
+        for v in results
+        if v["impact"] in impacts
+    ]
 
 
 def screenshot(page, name: str) -> Path:

@@ -100,3 +100,30 @@ def test_downloads_follow_a_story_change(client, dataset, make_story):
     after = json.loads(client.get("/data/stories.json").getvalue())
     assert after["count"] == before["count"] + 1
     assert "brand-new" in client.get("/data/stories.csv").getvalue().decode()
+
+
+@pytest.mark.django_db
+def test_atom_feed_of_a_fresh_install_is_dated_by_the_stories_and_newest_first(client):
+    """`make setup` loads every curated file at once: the entries must not all carry the load
+    time (in reverse file order) but each story's own date, newest first."""
+    import io
+
+    from django.core.management import call_command
+
+    from incidents.models import Story
+
+    call_command("load_stories", stdout=io.StringIO())
+    root = ET.fromstring(client.get("/feeds/stories.atom").content)
+    entries = list(root.iter(f"{ATOM}entry"))
+    published = [e.findtext(f"{ATOM}published") for e in entries]
+    assert len(published) == 30
+    assert published == sorted(published, reverse=True)
+    assert len(set(published)) > 10  # not one install timestamp for all
+    newest = Story.objects.filter(status="published").order_by("-published_at").first()
+    assert newest.year == max(Story.objects.values_list("year", flat=True))
+    assert entries[0].findtext(f"{ATOM}title").startswith(newest.title)
+    # Nothing was edited after loading: updated is the publication date.
+    assert [e.findtext(f"{ATOM}updated") for e in entries] == published
+    story = Story.objects.get(pk=newest.pk)
+    dated = story.date or story.published_at.date()
+    assert published[0].startswith(dated.isoformat())
