@@ -28,7 +28,8 @@ def test_ordinary_markdown_keeps_its_structure():
     html = render_markdown("**bold** [docs](https://kubernetes.io)\n\n```\nkubectl get pods\n```")
     assert "<strong>bold</strong>" in html
     assert 'href="https://kubernetes.io"' in html
-    assert "<pre><code>kubectl get pods" in html
+    # Code blocks are named regions reachable with Tab: a wide one scrolls sideways.
+    assert '<pre tabindex="0" role="region" aria-label="Code block"><code>kubectl get pods' in html
 
 
 def test_mailto_links_are_allowed():
