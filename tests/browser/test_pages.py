@@ -66,6 +66,7 @@ def public_pages() -> list[str]:
         "/rules/KB002/",
         f"/rules/{runtime}/",
         "/check/",
+        "/exposure/",
         "/overview/",
         "/data/",
         "/suggest/",
