@@ -40,6 +40,8 @@ SKIPPED = [
     (r"^make test\b", "runs the test suite this test belongs to"),
     (r"\bcurl\b", "talks to a running server (`make run`)"),
     (r"\bkubectl\b", "needs a Kubernetes cluster"),
+    (r"^deploy/snapshot\.sh\b", "reads a live cluster through kubectl"),
+    (r"--cluster-snapshot\b", "reads the directory deploy/snapshot.sh writes from a live cluster"),
     (r"\bhelm\b", "needs helm and a chart"),
     (r"^docker\b", "builds the container image: minutes, and a container engine"),
     (r"\b(pg_dump|pg_restore|createdb)\b", "needs the PostgreSQL server and database it names"),
