@@ -41,6 +41,7 @@ SKIPPED = [
     (r"\bcurl\b", "talks to a running server (`make run`)"),
     (r"\bkubectl\b", "needs a Kubernetes cluster"),
     (r"^deploy/snapshot\.sh\b", "reads a live cluster through kubectl"),
+    (r"^kbcheck\b", "names a kbcheck option in prose; the .venv/bin/kbcheck examples run"),
     (r"--cluster-snapshot\b", "reads the directory deploy/snapshot.sh writes from a live cluster"),
     (r"\bhelm\b", "needs helm and a chart"),
     (r"^docker\b", "builds the container image: minutes, and a container engine"),
