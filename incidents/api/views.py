@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
@@ -43,6 +43,10 @@ from incidents.api.parsers import MANIFEST_PARSERS, PlainTextParser, RawBody, Sa
 from incidents.api.throttling import KBThrottle
 from incidents.models import Story, StoryRule
 
+# Input errors listed in a check's answer (all are counted in its summary): a 1 MiB file of
+# duplicate keys has 200,000, which made a 21 MB error response.
+MAX_LISTED_ERRORS = 100
+STREAM_FINDINGS = 1000  # above this, a JSON check report is streamed
 SEARCH_FILTERS = ("category", "technology", "platform", "year", "source_kind", "provenance")
 ERRORS = {
     code: OpenApiResponse(s.ErrorSerializer, description=text)
@@ -531,7 +535,8 @@ class CheckView(KBApiMixin, APIView):
     )
     def post(self, request: Request) -> HttpResponse:
         from incidents.rules.engine import UsageError, check_inputs
-        from incidents.rules.formats import render
+        from incidents.rules.formats import StoryCache, render
+        from incidents.rules.formats.json import iter_json
         from incidents.rules.parsing import Limits
 
         params = parse_query(CheckQuerySerializer, request.query_params)
@@ -555,11 +560,16 @@ class CheckView(KBApiMixin, APIView):
                 )
                 if part
             )
+            details: dict[str, Any] = {
+                "errors": [error.as_dict() for error in report.errors[:MAX_LISTED_ERRORS]]
+            }
+            if len(report.errors) > MAX_LISTED_ERRORS:
+                details["errors_not_listed"] = len(report.errors) - MAX_LISTED_ERRORS
             raise ApiError(
                 f"The manifests could not be checked: {first.message}"
                 + (f" ({where})" if where else ""),
                 code="invalid_manifests",
-                details={"errors": [error.as_dict() for error in report.errors]},
+                details=details,
             )
         slugs = sorted({slug for f in report.findings for slug in f.rule.stories})
         stories = selectors.stories_by_slugs(slugs)
@@ -577,13 +587,26 @@ class CheckView(KBApiMixin, APIView):
                 "url": _absolute(request, story.get_absolute_url()),
             }
 
-        body = render(
-            report,
-            params["format"],
-            story_resolver=resolve,
-            rule_url=lambda rid: _absolute(request, reverse("incidents:rule", args=[rid])),
-        )
-        response = HttpResponse(body, content_type="application/json")
+        def rule_url(rule_id: str) -> str:
+            return _absolute(request, reverse("incidents:rule", args=[rule_id]))
+
+        if params["format"] == "json" and (
+            len(report.findings) > STREAM_FINDINGS or len(report.errors) > MAX_LISTED_ERRORS
+        ):
+            # Streamed: a 5 MB input can have 100,000 findings (120 MB of JSON, 500 MB as one
+            # structure and string); this keeps one finding at a time.
+            chunks = iter_json(
+                report,
+                stories=StoryCache(resolve),
+                rule_url=rule_url,
+                max_errors=MAX_LISTED_ERRORS,
+            )
+            response = StreamingHttpResponse(
+                (c.encode() for c in chunks), content_type="application/json"
+            )
+        else:
+            body = render(report, params["format"], story_resolver=resolve, rule_url=rule_url)
+            response = HttpResponse(body, content_type="application/json")
         response["KB-Check-Exit-Code"] = str(report.exit_code(params["fail_on"]))
         return response
 

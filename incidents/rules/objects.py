@@ -75,12 +75,17 @@ class K8sObject:
         return as_dict(self.data.get("spec"))
 
     def ref(self) -> dict[str, str]:
-        return {
-            "apiVersion": self.api_version,
-            "kind": self.kind,
-            "namespace": self.namespace,
-            "name": self.name,
-        }
+        """The object's identity; one dict per object, shared by all its findings (treat it as
+        read-only): 10,000 objects with 12 findings each made 120,000 copies."""
+        ref = self._cache.get("ref")
+        if ref is None:
+            ref = self._cache["ref"] = {
+                "apiVersion": self.api_version,
+                "kind": self.kind,
+                "namespace": self.namespace,
+                "name": self.name,
+            }
+        return ref
 
     def display(self) -> str:
         ns = f"{self.namespace}/" if self.namespace else ""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -128,11 +128,21 @@ def _scope(slug: str) -> tuple[Story | None, list[rulebook.RuleRef]]:
     return story, [r for r in rulebook.rules_for_story(story) if r.kind == "manifest"]
 
 
-def _groups(report) -> list[ObjectGroup]:
+# The page shows the first objects with findings and the first input problems; the downloads
+# hold them all. 10,000 objects with findings made a 9 s, 800 MB page nobody could read.
+MAX_PAGE_OBJECTS = 200
+MAX_PAGE_ERRORS = 100
+STREAM_FINDINGS = 1000  # a larger JSON download is streamed
+MAX_REDOWNLOAD_CHARS = 1024 * 1024  # inputs up to this size get the download buttons
+
+
+def _groups(report, limit: int = MAX_PAGE_OBJECTS) -> list[ObjectGroup]:
     slugs = {slug for f in report.findings for slug in f.rule.stories}
     stories = {s.slug: s for s in Story.objects.filter(slug__in=slugs, status=Status.PUBLISHED)}
     groups = []
-    for (file, document, kind, namespace, name, api_version), findings in report.by_object():
+    for (file, document, kind, namespace, name, api_version), findings in report.by_object()[
+        :limit
+    ]:
         views = [
             FindingView(
                 rule=f.rule,
@@ -153,7 +163,9 @@ def _groups(report) -> list[ObjectGroup]:
 
 def check(request: HttpRequest) -> HttpResponse:
     from incidents.rules.engine import check_text
+    from incidents.rules.formats import StoryCache
     from incidents.rules.formats import render as render_report
+    from incidents.rules.formats.json import iter_json
 
     if request.method == "POST":
         form = CheckForm(request.POST, request.FILES)
@@ -187,28 +199,46 @@ def check(request: HttpRequest) -> HttpResponse:
     fmt = request.POST.get("format", "html")
     if fmt in DOWNLOADS:
         content_type, filename = DOWNLOADS[fmt]
-        body = render_report(
-            report,
-            fmt,
-            story_resolver=rulebook.story_resolver(request),
-            rule_url=lambda rid: request.build_absolute_uri(reverse("incidents:rule", args=[rid])),
-        )
-        response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+        resolver = rulebook.story_resolver(request)
+
+        def rule_url(rule_id: str) -> str:
+            return request.build_absolute_uri(reverse("incidents:rule", args=[rule_id]))
+
+        if fmt == "json" and len(report.findings) > STREAM_FINDINGS:
+            # Streamed, one finding at a time (see the API's check).
+            chunks = iter_json(report, stories=StoryCache(resolver), rule_url=rule_url)
+            response = StreamingHttpResponse(
+                (c.encode() for c in chunks), content_type=f"{content_type}; charset=utf-8"
+            )
+        else:
+            body = render_report(report, fmt, story_resolver=resolver, rule_url=rule_url)
+            response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
     content = form.cleaned_data["content"]
-    if isinstance(content, bytes):
+    if len(content) > MAX_REDOWNLOAD_CHARS:
+        # Carried back in the page for the download buttons, the text costs several copies of
+        # itself (escaped, in the page, encoded): 50 MB for a 5 MB upload. Large inputs are
+        # downloaded through the API or kbcheck instead. The text box is not refilled either.
+        content = None
+        context["form"] = CheckForm(initial={"story": slug})
+    elif isinstance(content, bytes):
         try:
             content = content.decode("utf-8")
         except UnicodeDecodeError:
             content = None  # nothing to offer for re-download; errors already say why
+    groups = _groups(report)
+    objects_with_findings = len(report.by_object()) if len(groups) >= MAX_PAGE_OBJECTS else 0
     context.update(
         report=report,
         summary=report.summary,
-        groups=_groups(report),
+        groups=groups,
+        objects_not_shown=max(0, objects_with_findings - len(groups)),
         checked_text=content,
         filename=form.cleaned_data.get("name"),
-        errors=sorted(report.errors, key=lambda e: (e.document or 0, e.line or 0)),
+        errors=sorted(report.errors, key=lambda e: (e.document or 0, e.line or 0))[
+            :MAX_PAGE_ERRORS
+        ],
     )
     return render(request, "incidents/check.html", context)

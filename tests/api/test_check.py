@@ -172,3 +172,33 @@ def test_numbers_and_strings_python_cannot_handle_are_a_400(client, db, name):
     assert error["code"] == "invalid_manifests"
     assert error["details"]["errors"][0]["code"] in {"bad-scalar", "bad-unicode"}
     assert len(response.content) < 2000
+
+
+def _deployments(n: int) -> str:
+    return "".join(LATEST.replace("name: web", f"name: web-{i}") + "---\n" for i in range(n))
+
+
+def test_a_large_report_is_streamed_one_finding_at_a_time(client, db):
+    from incidents.api.views import STREAM_FINDINGS
+
+    response = client.post(
+        "/api/v1/check/", data=_deployments(STREAM_FINDINGS // 4), content_type="application/yaml"
+    )
+    assert response.status_code == 200
+    assert response.streaming
+    body = json.loads(b"".join(response.streaming_content))
+    assert body["summary"]["findings"] == len(body["findings"]) > STREAM_FINDINGS
+    names = {f["object"]["name"] for f in body["findings"]}
+    assert len(names) == STREAM_FINDINGS // 4
+    assert response["KB-Check-Exit-Code"] == "1"
+
+
+def test_many_input_errors_are_counted_but_listed_only_up_to_a_bound(client, db):
+    body = "a: 1\n" * 200_000  # 1 MiB of duplicate keys
+    response = client.post("/api/v1/check/", data=body, content_type="application/yaml")
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    assert response.status_code in (200, 400)
+    assert len(content) < 100_000
+    data = json.loads(content)
+    listed = data["errors"] if "errors" in data else data["error"]["details"]["errors"]
+    assert 0 < len(listed) <= 100

@@ -129,3 +129,33 @@ def test_sarif_is_2_1_0_with_locations_github_needs():
 def test_unknown_format_is_refused():
     with pytest.raises(ValueError, match="unknown format"):
         render(check_text(""), "xml")
+
+
+def test_iter_json_is_render_json_in_pieces():
+    import json as _json
+
+    from incidents.rules.engine import check_text
+    from incidents.rules.formats.json import iter_json, render_json
+
+    text = (
+        "".join(
+            f"kind: Deployment\nmetadata: {{name: w{i}}}\nspec:\n  template:\n    spec:\n"
+            f"      containers: [{{name: a, image: 'x:latest'}}]\n---\n"
+            for i in range(300)
+        )
+        + "kind: [unclosed\n"
+    )
+    report = check_text(text)
+    assert len(report.findings) > 300 and report.errors
+
+    def stories(slugs):
+        return [{"slug": s} for s in slugs]
+
+    def rule_url(rule_id):
+        return f"/rules/{rule_id}/"
+
+    pieces = list(iter_json(report, stories=stories, rule_url=rule_url))
+    assert len(pieces) > 1
+    assert _json.loads("".join(pieces)) == _json.loads(
+        render_json(report, stories=stories, rule_url=rule_url)
+    )

@@ -179,3 +179,14 @@ def test_each_finding_shows_its_fix_and_the_patch_when_mechanical(client, datase
     assert "Fix:</strong> Set `backoffLimit`" in body.replace("&#x60;", "`")
     assert "/spec/backoffLimit" in body and "kubectl patch --type json" in body
     assert_csp_clean(body)
+
+
+def test_a_check_with_many_objects_shows_the_first_and_counts_the_rest(client, dataset):
+    from incidents.views.rules import MAX_PAGE_OBJECTS
+
+    text = "---\n".join(DEPLOYMENT.replace("name: api", f"name: api-{i}") for i in range(250))
+    response = client.post("/check/", {"manifest": text})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.count('class="card object-group"') == MAX_PAGE_OBJECTS
+    assert f"{250 - MAX_PAGE_OBJECTS} more objects have findings" in body

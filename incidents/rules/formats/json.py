@@ -17,6 +17,7 @@ added to findings and errors when a run checks several named inputs.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from incidents.rules.findings import Finding, Report
@@ -59,3 +60,34 @@ def report_as_dict(report: Report, *, stories, rule_url) -> dict[str, Any]:
 def render_json(report: Report, *, stories, rule_url, indent: int | None = 2) -> str:
     data = report_as_dict(report, stories=stories, rule_url=rule_url)
     return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
+
+
+CHUNK_CHARS = 64 * 1024
+
+
+def iter_json(report: Report, *, stories, rule_url, max_errors: int | None = None) -> Iterator[str]:
+    """The document render_json prints, compact and in pieces of about CHUNK_CHARS: findings
+    are turned into dicts and encoded one at a time, so a report with 100,000 findings is
+    never held as one structure or one string (the API streams it). With `max_errors`, the
+    error list is cut to that many (the summary still counts them all)."""
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    buffer = ['{"findings":[']
+    size = 0
+    for i, finding in enumerate(report.findings):
+        piece = encode(finding_as_dict(finding, stories=stories, rule_url=rule_url))
+        buffer.append("," + piece if i else piece)
+        size += len(piece)
+        if size >= CHUNK_CHARS:
+            yield "".join(buffer)
+            buffer, size = [], 0
+    errors = report.errors if max_errors is None else report.errors[:max_errors]
+    buffer.append('],"errors":[')
+    for i, error in enumerate(errors):
+        piece = encode(error.as_dict())
+        buffer.append("," + piece if i else piece)
+        size += len(piece)
+        if size >= CHUNK_CHARS:
+            yield "".join(buffer)
+            buffer, size = [], 0
+    buffer.append('],"summary":' + encode(report.summary) + "}\n")
+    yield "".join(buffer)
