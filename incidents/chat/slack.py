@@ -32,7 +32,11 @@ def verify(request: HttpRequest, *, now: float | None = None) -> bool:
     secrets = settings.SLACK_SIGNING_SECRET
     timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
     signature = request.headers.get("X-Slack-Signature", "")
-    if not secrets or not timestamp.isdigit() or not signature.startswith("v0="):
+    # isascii(): str.isdigit() also accepts "²" or "١٢٣" (a header's non-ASCII bytes arrive as
+    # Latin-1 text), which int() or the ASCII encoding below then refuse with an exception.
+    if not secrets or not signature.startswith("v0="):
+        return False
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         return False
     if abs((now if now is not None else time.time()) - int(timestamp)) > MAX_AGE_SECONDS:
         return False
@@ -63,14 +67,17 @@ def _story_block(item: StoryItem) -> dict[str, Any]:
 
 def fallback_text(reply: Reply) -> str:
     """Plain text for notifications and clients that cannot show blocks."""
-    parts = [reply.heading]
+    parts = [escape(reply.heading)]
     for i, item in enumerate(reply.items, 1):
         rules = f" {_('Rules')}: {', '.join(r.label for r in item.rules)}." if item.rules else ""
-        parts.append(f"{i}. {item.title} ({item.context}) {item.url} {_('Fix')}: {item.fix}{rules}")
-    parts += [f"{label}: {text}" for label, text in reply.lines]
-    parts += [f"{lnk.label}: {lnk.url}" for lnk in reply.links]
+        parts.append(
+            f"{i}. {escape(item.title)} ({escape(item.context)}) {item.url} "
+            f"{_('Fix')}: {escape(item.fix)}{escape(rules)}"
+        )
+    parts += [f"{escape(label)}: {escape(text)}" for label, text in reply.lines]
+    parts += [f"{escape(lnk.label)}: {lnk.url}" for lnk in reply.links]
     if reply.more:
-        parts.append(f"{reply.more.label}: {reply.more.url}")
+        parts.append(f"{escape(reply.more.label)}: {reply.more.url}")
     return "\n".join(parts)
 
 
@@ -125,7 +132,7 @@ def parse_interaction(request: HttpRequest) -> tuple[str, str, str] | None:
         url = str(payload["response_url"])
         user = str(payload.get("user", {}).get("id", ""))
         value = str(action.get("value", ""))
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
         return None
     if not url.startswith(RESPONSE_URL_PREFIX):
         return None

@@ -7,6 +7,7 @@ to the channel; there is no ephemeral mode.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -28,17 +29,44 @@ def verify(request: HttpRequest) -> bool:
     return matches_any(auth[5:].strip(), [hmac_sha256_b64(key, request.body)])
 
 
+MAX_TEXT_CHARS = 2000  # a question, not a document: the rest is dropped before tag stripping
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse(request: HttpRequest) -> str | None:
-    """The words after the bot's @mention, or None when the body is not a message activity."""
+    """The words after the bot's @mention, or None when the body is not a message activity.
+
+    Signed bodies are still hostile input: JSON nested deeper than the recursion limit, lone
+    surrogate escapes (a str that cannot be encoded back) and tens of KB of `<at>` tags."""
     try:
         activity = json.loads(request.body)
         text = activity.get("text") or ""
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
     if not isinstance(text, str):
         return None
-    text = re.sub(r"<at>.*?</at>", " ", text, flags=re.DOTALL)
+    text = _LONE_SURROGATE.sub("\ufffd", drop_mentions(text))[:MAX_TEXT_CHARS]
     return " ".join(strip_tags(text).replace("&nbsp;", " ").split())
+
+
+def drop_mentions(text: str) -> str:
+    """Each `<at>...</at>` (shortest match) replaced by a space, in one pass.
+
+    The regular expression `<at>.*?</at>` does the same but rescans the rest of the text from
+    every `<at>` that has no closing tag: 60 KB of them took 3.3 s."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = text.find("<at>", pos)
+        if start < 0:
+            break
+        end = text.find("</at>", start + 4)
+        if end < 0:  # no closing tag after this one, so none after any later one either
+            break
+        out += [text[pos:start], " "]
+        pos = end + 5
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _text(text: str, **extra: Any) -> dict[str, Any]:
@@ -49,6 +77,11 @@ def escape(text: str) -> str:
     for char in "\\*_[]`":
         text = text.replace(char, "\\" + char)
     return text
+
+
+def plain(text: str) -> str:
+    """Text for the plain-text fallback: HTML special characters and Markdown escaped."""
+    return escape(html.escape(text, quote=False))
 
 
 def render(reply: Reply) -> dict[str, Any]:
@@ -90,7 +123,11 @@ def render(reply: Reply) -> dict[str, Any]:
         card["actions"] = [
             {"type": "Action.OpenUrl", "title": reply.more.label, "url": reply.more.url}
         ]
-    fallback = "\n".join([reply.heading, *(f"{i.title}: {i.url}" for i in reply.items)])
+    # Teams renders a message's text as Markdown and a subset of HTML: the fallback is escaped
+    # like the card (titles are curator and reader input).
+    fallback = "\n".join(
+        [plain(reply.heading), *(f"{plain(i.title)}: {i.url}" for i in reply.items)]
+    )
     return {
         "type": "message",
         "text": fallback,

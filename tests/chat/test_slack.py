@@ -83,7 +83,8 @@ def test_unsigned_and_unconfigured_are_refused(client, stories, settings):
 def test_help_empty_and_rule(client, stories):
     for text in ("", "help"):
         body = signed_post(client, command(text)).json()
-        assert "/kb rule <ID>" in body["text"]
+        # Slack reads <...> in the fallback text as a link or mention: escaped, as in blocks.
+        assert "/kb rule &lt;ID&gt;" in body["text"]
     body = signed_post(client, command("rule KB033")).json()
     assert body["text"].startswith("KB033 ")
     assert "CoreDNS ran out of memory" in body["text"]
@@ -161,3 +162,38 @@ def test_the_five_minute_window_is_enforced_exactly(rf):
     assert slack.verify(request, now=now + 300)
     assert not slack.verify(request, now=now + 301)
     assert not slack.verify(request, now=now - 301)
+
+
+@pytest.mark.parametrize("ts", ["\u00b2", "\u0661\u0662\u0663", "9" * 400, "\u00e9"])
+def test_a_timestamp_header_with_non_ascii_or_huge_digits_is_401(client, stories, ts):
+    # The test client encodes header values like a WSGI server decodes them (Latin-1).
+    body = urlencode(command("coredns"))
+    response = client.post(
+        "/chat/slack/",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_SLACK_REQUEST_TIMESTAMP=ts,
+        HTTP_X_SLACK_SIGNATURE="v0=" + "0" * 64,
+    )
+    assert response.status_code == 401
+
+
+def test_a_deeply_nested_share_payload_is_ignored(client, stories):
+    payload = "[" * 10_000 + "]" * 10_000
+    response = signed_post(client, {"payload": payload})
+    assert response.status_code == 200
+
+
+def test_the_plain_text_fallback_escapes_markup(client, stories):
+    from incidents.chat.replies import Reply, StoryItem
+
+    item = StoryItem(
+        title="<!channel> <https://evil.example|click>",
+        url="https://kb.example/stories/x/",
+        context="",
+        symptom="",
+        fix="",
+        rules=[],
+    )
+    text = slack.fallback_text(Reply(kind="results", heading="x", items=[item]))
+    assert "<!channel>" not in text and "<https://evil" not in text
