@@ -43,8 +43,8 @@ from incidents.api.parsers import MANIFEST_PARSERS, PlainTextParser, RawBody, Sa
 from incidents.api.throttling import KBThrottle
 from incidents.models import Story, StoryRule
 
-# Input errors listed in a check's answer (all are counted in its summary): a 1 MiB file of
-# duplicate keys has 200,000, which made a 21 MB error response.
+# Input errors and warnings listed in a check's answer (all are counted in its summary): a 1 MiB
+# file of duplicate keys has 200,000, which made a 21-30 MB response.
 MAX_LISTED_ERRORS = 100
 STREAM_FINDINGS = 1000  # above this, a JSON check report is streamed
 SEARCH_FILTERS = ("category", "technology", "platform", "year", "source_kind", "provenance")
@@ -591,7 +591,9 @@ class CheckView(KBApiMixin, APIView):
             return _absolute(request, reverse("incidents:rule", args=[rule_id]))
 
         if params["format"] == "json" and (
-            len(report.findings) > STREAM_FINDINGS or len(report.errors) > MAX_LISTED_ERRORS
+            len(report.findings) > STREAM_FINDINGS
+            or len(report.errors) > MAX_LISTED_ERRORS
+            or len(report.warnings) > MAX_LISTED_ERRORS
         ):
             # Streamed: a 5 MB input can have 100,000 findings (120 MB of JSON, 500 MB as one
             # structure and string); this keeps one finding at a time.
@@ -599,7 +601,7 @@ class CheckView(KBApiMixin, APIView):
                 report,
                 stories=StoryCache(resolve),
                 rule_url=rule_url,
-                max_errors=MAX_LISTED_ERRORS,
+                max_listed=MAX_LISTED_ERRORS,
             )
             response = StreamingHttpResponse(
                 (c.encode() for c in chunks), content_type="application/json"

@@ -204,7 +204,9 @@ def check(request: HttpRequest) -> HttpResponse:
         def rule_url(rule_id: str) -> str:
             return request.build_absolute_uri(reverse("incidents:rule", args=[rule_id]))
 
-        if fmt == "json" and len(report.findings) > STREAM_FINDINGS:
+        if fmt == "json" and (
+            len(report.findings) + len(report.errors) + len(report.warnings) > STREAM_FINDINGS
+        ):
             # Streamed, one finding at a time (see the API's check).
             chunks = iter_json(report, stories=StoryCache(resolver), rule_url=rule_url)
             response = StreamingHttpResponse(

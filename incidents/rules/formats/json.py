@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from incidents.rules.findings import Finding, Report
+from incidents.rules.parsing import InputError
 
 
 def finding_as_dict(finding: Finding, *, stories, rule_url) -> dict[str, Any]:
@@ -65,29 +66,38 @@ def render_json(report: Report, *, stories, rule_url, indent: int | None = 2) ->
 CHUNK_CHARS = 64 * 1024
 
 
-def iter_json(report: Report, *, stories, rule_url, max_errors: int | None = None) -> Iterator[str]:
+def iter_json(report: Report, *, stories, rule_url, max_listed: int | None = None) -> Iterator[str]:
     """The document render_json prints, compact and in pieces of about CHUNK_CHARS: findings
     are turned into dicts and encoded one at a time, so a report with 100,000 findings is
-    never held as one structure or one string (the API streams it). With `max_errors`, the
-    error list is cut to that many (the summary still counts them all)."""
+    never held as one structure or one string (the API streams it). With `max_listed`, the
+    error and warning lists are cut to that many each (the summary still counts them all)."""
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    buffer = ['{"findings":[']
+    buffer: list[str] = []
     size = 0
-    for i, finding in enumerate(report.findings):
-        piece = encode(finding_as_dict(finding, stories=stories, rule_url=rule_url))
-        buffer.append("," + piece if i else piece)
-        size += len(piece)
-        if size >= CHUNK_CHARS:
-            yield "".join(buffer)
-            buffer, size = [], 0
-    errors = report.errors if max_errors is None else report.errors[:max_errors]
-    buffer.append('],"errors":[')
-    for i, error in enumerate(errors):
-        piece = encode(error.as_dict())
-        buffer.append("," + piece if i else piece)
-        size += len(piece)
-        if size >= CHUNK_CHARS:
-            yield "".join(buffer)
-            buffer, size = [], 0
+
+    def listed(items):
+        return items if max_listed is None else items[:max_listed]
+
+    sections = (
+        ('{"findings":[', report.findings, _finding_encoder(stories, rule_url)),
+        ('],"errors":[', listed(report.errors), InputError.as_dict),
+        ('],"warnings":[', listed(report.warnings), InputError.as_dict),
+    )
+    for opening, items, as_dict in sections:
+        buffer.append(opening)
+        for i, item in enumerate(items):
+            piece = encode(as_dict(item))
+            buffer.append("," + piece if i else piece)
+            size += len(piece)
+            if size >= CHUNK_CHARS:
+                yield "".join(buffer)
+                buffer, size = [], 0
     buffer.append('],"summary":' + encode(report.summary) + "}\n")
     yield "".join(buffer)
+
+
+def _finding_encoder(stories, rule_url):
+    def as_dict(finding: Finding) -> dict[str, Any]:
+        return finding_as_dict(finding, stories=stories, rule_url=rule_url)
+
+    return as_dict
