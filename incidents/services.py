@@ -41,7 +41,7 @@ def _set_fields(story: Story, data: Mapping[str, Any]) -> dict[str, Any]:
     for field, value in data.items():
         if field in M2M_FIELDS:
             m2m[field] = value
-        elif field in {"id", "pk", "version", "created_at", "updated_at"}:
+        elif field in _NOT_WRITABLE:
             continue
         else:
             setattr(story, field, value)
@@ -53,14 +53,24 @@ def _apply_m2m(story: Story, m2m: Mapping[str, Any]) -> None:
         getattr(story, field).set(list(values))
 
 
-def _save(story: Story, m2m: Mapping[str, Any], *, user: Any) -> Story:
-    """Validate, save (recorded in the history as `user`'s change) and index after commit."""
+_NOT_WRITABLE = {"id", "pk", "version", "created_at", "updated_at"}
+
+
+def _save(
+    story: Story, m2m: Mapping[str, Any], *, user: Any, update_fields: list[str] | None = None
+) -> Story:
+    """Validate, save (recorded in the history as `user`'s change) and index after commit.
+
+    With `update_fields`, only those columns are written (plus the version, the update time and
+    a first publication time)."""
     if story.status == Status.PUBLISHED and story.published_at is None:
         story.published_at = timezone.now()
+        if update_fields is not None:
+            update_fields.append("published_at")
     story.full_clean(validate_unique=True)
     if user is not None:
         story._history_user = user
-    story.save()
+    story.save(update_fields=update_fields)
     _apply_m2m(story, m2m)
     search.index_stories_on_commit([story.pk])
     pagecache.bump()
@@ -81,13 +91,20 @@ def story_update(
 
     The row is locked first (SELECT ... FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions
     already hold the write lock), so two concurrent updates cannot both pass the version check.
+    The changes are applied to the row as read *under the lock* and only the fields in `data`
+    are written: a write never puts back values the caller read before a concurrent update
+    (with `If-Match: *`, four clients patching different fields lost some of them). `story` is
+    refreshed to the saved state, which is also returned.
     """
     current = Story.objects.select_for_update().get(pk=story.pk)
     if expected_version is not None and current.version != expected_version:
         raise StaleStoryError(current, expected_version)
-    m2m = _set_fields(story, data)
-    story.version = current.version + 1
-    return _save(story, m2m, user=user)
+    m2m = _set_fields(current, data)
+    current.version += 1
+    fields = [f for f in data if f not in M2M_FIELDS and f not in _NOT_WRITABLE]
+    _save(current, m2m, user=user, update_fields=[*fields, "version", "updated_at"])
+    story.refresh_from_db()
+    return current
 
 
 def story_publish(*, story: Story, user: Any = None) -> Story:

@@ -43,3 +43,41 @@ def test_publishing_sets_the_publication_time_once(make_story):
     services.story_publish(story=story)
     assert first is not None
     assert Story.objects.get(pk=story.pk).published_at == first
+
+
+def test_an_update_changes_only_the_fields_it_names_even_from_a_stale_copy(make_story):
+    """Two writers without a version check (If-Match: *) patch different fields: neither puts
+    back what it read before the other's write."""
+    from incidents.models import Story
+
+    story = make_story(title="Old title", fix="Old fix")
+    stale = Story.objects.get(pk=story.pk)  # read before the other writer's update
+    services.story_update(
+        story=Story.objects.get(pk=story.pk), data={"title": "New title"}, expected_version=None
+    )
+    saved = services.story_update(story=stale, data={"fix": "New fix"}, expected_version=None)
+    fresh = Story.objects.get(pk=story.pk)
+    assert (fresh.title, fresh.fix) == ("New title", "New fix")
+    assert fresh.version == saved.version == story.version + 2
+    assert (stale.title, stale.version) == ("New title", fresh.version)  # refreshed
+
+
+def test_publish_and_unpublish_keep_fields_changed_since_the_story_was_read(make_story):
+    from incidents.models import Story
+
+    story = make_story(status="draft", summary="Draft summary")
+    stale = Story.objects.get(pk=story.pk)
+    services.story_update(
+        story=Story.objects.get(pk=story.pk), data={"summary": "Edited"}, expected_version=None
+    )
+    services.story_publish(story=stale)
+    fresh = Story.objects.get(pk=story.pk)
+    assert (fresh.status, fresh.summary) == ("published", "Edited")
+    assert fresh.published_at is not None
+    stale = Story.objects.get(pk=story.pk)
+    services.story_update(
+        story=Story.objects.get(pk=story.pk), data={"fix": "Edited fix"}, expected_version=None
+    )
+    services.story_unpublish(story=stale)
+    fresh = Story.objects.get(pk=story.pk)
+    assert (fresh.status, fresh.fix) == ("draft", "Edited fix")
