@@ -183,3 +183,29 @@ def test_provenance_dates_and_facts_round_trip(demo_path, tmp_path):
     out = tmp_path / "out"
     call_command("export_stories", str(out), stdout=io.StringIO())
     assert (out / demo_path.name).read_bytes() == demo_path.read_bytes()
+
+
+@pytest.mark.django_db
+def test_a_slug_taken_by_another_story_is_a_reported_conflict_not_a_failure(story_dir):
+    """Curator writes through the API gave the file's slug and source URL to two different
+    stories: loading reports it and carries on (start-up runs load_stories)."""
+    _load(story_dir)
+    original = Story.objects.get()
+    url, slug = original.source_url, original.slug
+    services.story_delete(story=original)
+    base = {
+        "title": "Made through the API",
+        "organisation": "Example",
+        "year": 2020,
+        "status": "draft",
+        "provenance": "listing",
+    }
+    services.story_create(data={**base, "slug": slug, "source_url": "https://example.com/x"})
+    services.story_create(data={**base, "slug": "api-story", "source_url": url})
+    out, err = _load(story_dir)  # no CommandError
+    assert "1 conflict" in out
+    assert "conflict: devops-hof-lb-drain.md" in err and "slug" in err.lower()
+    assert set(Story.objects.values_list("slug", "source_url")) == {
+        (slug, "https://example.com/x"),
+        ("api-story", url),
+    }

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
 
 from incidents import services
 from incidents.models import Rule
@@ -44,8 +45,19 @@ class Command(BaseCommand):
         for path, story_file in files:
             try:
                 outcome = services.story_load_file(story_file=story_file, force=options["force"])
-            except ValidationError as exc:
-                problems.append(f"{path.name}: {'; '.join(exc.messages)}")
+            except (ValidationError, IntegrityError) as exc:
+                if not _identity_conflict(exc):
+                    problems.append(f"{path.name}: {'; '.join(_messages(exc))}")
+                    continue
+                # The database gave this file's slug or source URL to another story (curator
+                # writes through the API can do that): report it and keep going, so start-up
+                # (make setup, the migrate job) never fails on it.
+                tally["conflict"] = tally.get("conflict", 0) + 1
+                self.stderr.write(
+                    f"conflict: {path.name}: its slug or source URL belongs to another story in "
+                    f"the database ({'; '.join(_messages(exc))}); kept the database as it is. "
+                    "Resolve it in the admin (or edit the file), then load again."
+                )
                 continue
             tally[outcome] = tally.get(outcome, 0) + 1
             if outcome == "conflict":
@@ -89,3 +101,19 @@ class Command(BaseCommand):
             f"links: {counts['created']} created, {counts['updated']} updated, "
             f"{counts['removed']} removed"
         )
+
+
+def _messages(exc: Exception) -> list[str]:
+    return exc.messages if isinstance(exc, ValidationError) else [str(exc).splitlines()[0]]
+
+
+def _identity_conflict(exc: Exception) -> bool:
+    """True when the only problem is a slug or source URL already taken by another story."""
+    if isinstance(exc, IntegrityError):
+        return "slug" in str(exc) or "source_url" in str(exc)
+    if not hasattr(exc, "error_dict"):
+        return False
+    codes = {(name, error.code) for name, errors in exc.error_dict.items() for error in errors}
+    return bool(codes) and all(
+        name in {"slug", "source_url"} and code == "unique" for name, code in codes
+    )
