@@ -43,6 +43,9 @@ class StoryAdminForm(forms.ModelForm):
             for name in (*Story.MARKDOWN_FIELDS, "summary_zh")
         }
 
+    def clean_source_url(self) -> str:
+        return services.source_url_normalised(self.cleaned_data["source_url"])
+
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk:

@@ -43,6 +43,8 @@ def _set_fields(story: Story, data: Mapping[str, Any]) -> dict[str, Any]:
             m2m[field] = value
         elif field in _NOT_WRITABLE:
             continue
+        elif field == "source_url" and isinstance(value, str):
+            setattr(story, field, source_url_normalised(value))
         else:
             setattr(story, field, value)
     return m2m
@@ -328,15 +330,27 @@ def story_create_from_listing(*, entry: Any) -> Story:
 # --- Reader suggestions ------------------------------------------------------------------------
 
 
+def source_url_normalised(url: str) -> str:
+    """The address as a URI (RFC 3986): characters a URI cannot hold (spaces, quotes, `<>`,
+    non-ASCII) percent-encoded. Django's URL validation accepts `https://example.com/?">`,
+    which the API then served as a `uri` that is not one."""
+    from django.utils.encoding import iri_to_uri
+
+    return iri_to_uri(url.strip())
+
+
 def _source_url_variants(url: str) -> list[str]:
     """Spellings of the same address: http/https, with/without www. and trailing slash."""
     from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(url.strip())
+    parts = urlsplit(source_url_normalised(url))
     host = (parts.hostname or "").lower()
     bare = host.removeprefix("www.")
     path = parts.path.rstrip("/")
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a port out of range: no other spelling of it exists
+        port = ""
     variants = []
     for scheme in ("https", "http"):
         for h in (bare, f"www.{bare}"):

@@ -6,6 +6,7 @@ the search interface (see views.py).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.urls import reverse
@@ -16,6 +17,7 @@ from incidents.markdown import render_markdown
 from incidents.models import Category, Platform, Provenance, SourceKind, Status, Story, Technology
 
 MAX_TEXT = 50_000
+_SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 class TermSerializer(serializers.Serializer):
@@ -298,13 +300,23 @@ class StoryDetailSerializer(StoryLinksMixin, serializers.Serializer):
         ]
 
 
+class VocabularySlugField(serializers.SlugRelatedField):
+    """A vocabulary entry by slug; a value that cannot be a slug (a NUL byte, which PostgreSQL
+    refuses in a query, or 10,000 characters) is "does not exist" before any lookup."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or len(data) > 100 or not _SLUG_RE.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:100])
+        return super().to_internal_value(data)
+
+
 class StoryWriteSerializer(serializers.ModelSerializer):
     """What curators send to create or update a story. Vocabulary is referenced by slug."""
 
-    categories = serializers.SlugRelatedField(
+    categories = VocabularySlugField(
         slug_field="slug", queryset=Category.objects.all(), many=True, required=False
     )
-    technologies = serializers.SlugRelatedField(
+    technologies = VocabularySlugField(
         slug_field="slug", queryset=Technology.objects.all(), many=True, required=False
     )
 

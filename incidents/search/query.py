@@ -378,6 +378,10 @@ def _cjk_words(
 
 
 def _add_filter(filters: dict[str, list[str]], key: str, value: str) -> None:
+    # Control characters are dropped like in the query text: PostgreSQL refuses a NUL in any
+    # string parameter (a 500 for `?category=%00dns`), and no vocabulary value holds one.
+    if not value.isprintable():
+        value = "".join(ch for ch in value if ch.isprintable())
     value = value.strip().lower()
     if not value:
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from incidents.models import Status, Story
 from incidents.views import rulebook
 
 SEVERITY_ORDER = ("error", "warning", "info")
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 DOWNLOADS = {
     "json": ("application/json", "kb-check.json"),
     "sarif": ("application/sarif+json", "kb-check.sarif"),
@@ -120,7 +122,7 @@ class ObjectGroup:
 
 def _scope(slug: str) -> tuple[Story | None, list[rulebook.RuleRef]]:
     """The story a check is scoped to ("check my manifests for this") and its manifest rules."""
-    if not slug:
+    if not slug or not _SLUG.fullmatch(slug):  # e.g. a NUL byte, which PostgreSQL refuses
         return None, []
     story = selectors.story_get(slug=slug)
     if story is None:

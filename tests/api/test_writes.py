@@ -129,3 +129,29 @@ def test_duplicate_source_url_is_a_400(curator_client, stories):
     response = curator_client.post("/api/v1/stories/", data, format="json")
     assert response.status_code == 400
     assert "source_url" in response.json()["error"]["details"]
+
+
+def test_a_source_url_with_characters_a_uri_cannot_hold_is_stored_percent_encoded(
+    curator_client, stories
+):
+    import re
+
+    data = {**NEW, "source_url": 'https://example.com/?a="><b>x</b>&c=é'}
+    response = curator_client.post("/api/v1/stories/", data, format="json")
+    assert response.status_code == 201, response.json()
+    url = response.json()["source_url"]
+    assert re.fullmatch(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-F]{2})+", url)
+    assert url == "https://example.com/?a=%22%3E%3Cb%3Ex%3C/b%3E&c=%C3%A9"
+    # Found again by the same spelling: a second create is a conflict, not a duplicate.
+    again = curator_client.post("/api/v1/stories/", {**data, "slug": "other"}, format="json")
+    assert again.status_code in (400, 409)
+
+
+@pytest.mark.parametrize("field", ["categories", "technologies"])
+@pytest.mark.parametrize("value", ["dns\x00", "x" * 5000, "\x00"])
+def test_a_vocabulary_slug_that_cannot_exist_is_a_400(curator_client, stories, field, value):
+    response = curator_client.patch(
+        "/api/v1/stories/dns-outage/", {field: [value]}, format="json", HTTP_IF_MATCH="*"
+    )
+    assert response.status_code == 400
+    assert len(response.content) < 2000

@@ -127,3 +127,16 @@ def test_provenance_is_a_facet_and_a_filter(client, dataset, make_story, search_
     assert 'name="provenance" value="listing"' in body
     filtered = client.get("/search/", {"provenance": "listing"}).content.decode()
     assert listed.title in filtered and dataset["oom"].title not in filtered
+
+
+@pytest.mark.parametrize("key", ["category", "technology", "platform", "source_kind", "year"])
+@pytest.mark.parametrize("value", ["%00dns", "%FF%FE%00", "dns%00"])
+def test_nul_bytes_in_filters_are_ignored_not_a_500(client, dataset, key, value):
+    # PostgreSQL refuses a NUL in any string parameter.
+    response = client.get(f"/search/?q=dns&{key}={value}")
+    assert response.status_code in (200, 400)
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_in_the_check_page_story_is_ignored(client, dataset):
+    assert client.get("/check/?story=dns%00x").status_code == 200

@@ -98,3 +98,15 @@ def test_honeypot_is_hidden_by_a_class_not_an_inline_style(client):
     body = client.get("/suggest/").content.decode()
     assert 'class="hidden-field" aria-hidden="true"' in body and "style=" not in body
     assert "csrfmiddlewaretoken" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    ["https://example.org:99999/post", 'https://example.org/?a=">x<', "https://example.org/é"],
+)
+def test_odd_but_accepted_addresses_never_make_a_500(client, url):
+    response = client.post("/suggest/", {**FORM, "url": url})
+    assert response.status_code in (200, 302, 400)
+    for story in Story.objects.all():
+        assert not set(story.source_url) & set(' "<>é')
