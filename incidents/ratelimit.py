@@ -76,3 +76,18 @@ def consume(scope: str, client: str, rate: str) -> Decision:
         log.warning("rate-limit cache unavailable; request not counted", exc_info=True)
         return Decision(True, 0)
     return Decision(count <= limit, retry_after)
+
+
+def exhausted(scope: str, client: str, rate: str) -> Decision:
+    """Whether `client` has already used up `rate` within `scope`, without counting anything
+    (for limits on failures: look first, `consume` only when the request fails)."""
+    limit, period = parse_rate(rate)
+    now = time.time()
+    window = int(now // period)
+    retry_after = max(1, round((window + 1) * period - now))
+    try:
+        count = cache.get(f"kb:rate:{scope}:{client}:{period}:{window}", 0)
+    except Exception:
+        log.warning("rate-limit cache unavailable; request not checked", exc_info=True)
+        return Decision(True, 0)
+    return Decision(count < limit, retry_after)

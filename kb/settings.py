@@ -316,6 +316,8 @@ KB_API_THROTTLE_ANON = envrate("KB_API_THROTTLE_ANON", "120/minute")
 KB_API_THROTTLE_TOKEN = envrate("KB_API_THROTTLE_TOKEN", "1200/minute")
 # Manifest checks through the web page, per client address (the API's check is throttled above).
 KB_WEB_CHECK_THROTTLE = envrate("KB_WEB_CHECK_THROTTLE", "60/minute")
+# Failed API authentications (a wrong or revoked token) per client address; over it: 429.
+KB_AUTH_FAILURE_THROTTLE = envrate("KB_AUTH_FAILURE_THROTTLE", "20/minute")
 
 # Chat slash commands. Unset means the endpoint refuses every request (401).
 SLACK_SIGNING_SECRET = envlist("SLACK_SIGNING_SECRET")  # comma-separated during rotation

@@ -67,6 +67,7 @@ def _generous_web_check_rate(settings):
     """Page tests post many checks from one test client address (and share Redis in CI): the
     rate-limit test sets its own tight rate."""
     settings.KB_WEB_CHECK_THROTTLE = "100000/minute"
+    settings.KB_AUTH_FAILURE_THROTTLE = "100000/minute"
 
 
 @pytest.fixture(autouse=True)

@@ -16,12 +16,14 @@ import secrets
 import string
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from incidents import ratelimit
 from incidents.models import ApiToken
 
 TOKEN_PREFIX = "kb_"
@@ -29,6 +31,7 @@ _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 PREFIX_LENGTH = 8
 # last_used_at is written at most this often per token, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+AUTH_FAILURES = "api-auth-failures"  # rate-limit scope
 
 
 def hash_token(token: str) -> str:
@@ -96,16 +99,29 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].decode("latin-1").lower() not in self.keywords:
             return None
+        # Failed attempts are limited per client address (KB_AUTH_FAILURE_THROTTLE): guessing
+        # tokens costs a 429 once the window's failures are spent, even with a valid token.
+        client = ratelimit.client_key(request)
+        decision = ratelimit.exhausted(AUTH_FAILURES, client, settings.KB_AUTH_FAILURE_THROTTLE)
+        if not decision.allowed:
+            raise exceptions.Throttled(wait=decision.retry_after)
         if len(header) != 2:
+            self._failed(client)
             raise exceptions.AuthenticationFailed("Malformed Authorization header.")
         try:
             plaintext = header[1].decode("ascii")
         except UnicodeDecodeError:
+            self._failed(client)
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         token = api_token_authenticate(plaintext)
         if token is None:
+            self._failed(client)
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         return token.user, token
+
+    @staticmethod
+    def _failed(client: str) -> None:
+        ratelimit.consume(AUTH_FAILURES, client, settings.KB_AUTH_FAILURE_THROTTLE)
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'

@@ -59,3 +59,18 @@ def test_each_token_has_its_own_quota(tight, curator):
     assert statuses(client, 6) == [200] * 5 + [429]
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=curator, name='b')[1]}")
     assert statuses(client, 1) == [200]
+
+
+def test_failed_authentications_are_throttled_per_client(api_settings, curator):
+    api_settings.KB_AUTH_FAILURE_THROTTLE = "3/minute"
+    guesser = APIClient(REMOTE_ADDR=random_ip())
+    bad = {"HTTP_AUTHORIZATION": "Bearer kb_aaaaaaaa_guessed"}
+    assert statuses(guesser, 3, **bad) == [401, 401, 401]
+    blocked = guesser.get("/api/v1/rules/", **bad)
+    assert blocked.status_code == 429 and int(blocked["Retry-After"]) > 0
+    # The window's failures are spent: even a valid token from that address waits.
+    valid = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(user=curator, name='t')[1]}"}
+    assert guesser.get("/api/v1/rules/", **valid).status_code == 429
+    # Another client, and anonymous requests from the same one, are not affected.
+    assert APIClient(REMOTE_ADDR=random_ip()).get("/api/v1/rules/", **valid).status_code == 200
+    assert guesser.get("/api/v1/rules/").status_code == 200
