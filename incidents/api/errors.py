@@ -65,11 +65,36 @@ class BodyTooLarge(ApiError):
         )
 
 
+MAX_MESSAGE_CHARS = 500
+MAX_DETAIL_CHARS = 300  # each string in `details`
+MAX_DETAIL_ITEMS = 50  # each list or mapping in `details`
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
+    """The error document, bounded: messages often quote the rejected value (`"<script>..."
+    is not a valid choice`), and a client must not be able to make an error as big as its
+    request. Strings are cut (with "…"), long lists and mappings shortened."""
+    error: dict[str, Any] = {"code": code, "message": _cut(str(message), MAX_MESSAGE_CHARS)}
     if details not in (None, {}, []):
-        error["details"] = details
+        error["details"] = _bounded(details)
     return {"error": error}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bounded(value: Any, depth: int = 0) -> Any:
+    if depth > 8:
+        return "…"
+    if isinstance(value, str):
+        return _cut(value, MAX_DETAIL_CHARS)
+    if isinstance(value, dict):
+        items = list(value.items())[:MAX_DETAIL_ITEMS]
+        return {_cut(str(k), 100): _bounded(v, depth + 1) for k, v in items}
+    if isinstance(value, list | tuple):
+        return [_bounded(v, depth + 1) for v in value[:MAX_DETAIL_ITEMS]]
+    return value
 
 
 def flatten_errors(detail: Any) -> Any:

@@ -75,3 +75,21 @@ def test_validation_errors_name_the_field(curator_client, stories):
     e = error(curator_client.post("/api/v1/stories/", {"title": "x"}, format="json"), 400)
     assert e["code"] == "invalid"
     assert "slug" in e["details"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/stories/?platform=" + "%3Cscript%3Ealert(1)%3C/script%3E" * 300,
+        "/api/v1/stories/?ordering=" + "x" * 20_000,
+        "/api/v1/stories/?" + "&".join(f"bad{i}=1" for i in range(500)),
+        "/api/v1/stories/?year=" + ",".join(["abc"] * 500),
+    ],
+    ids=["echoed-script", "long-value", "many-unknown-parameters", "many-bad-values"],
+)
+def test_400_bodies_are_json_and_bounded_whatever_the_input(client, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert len(response.content) < 8_000
+    assert response.json()["error"]["code"]
