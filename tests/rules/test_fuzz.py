@@ -189,3 +189,73 @@ def test_mangled_manifests_never_crash(text, edits):
         text = text[:position] + insert + text[position + length :]
     report = check_text(text)
     assert [e for e in report.errors if e.code == "rule-failed"] == []
+
+
+# --- Hostile shapes for the loader (issue 19): numbers Python cannot convert or print, YAML 1.1
+# sexagesimals, lone surrogates, deep nesting, aliases, python tags, duplicate keys, NUL bytes.
+
+_digits = st.text("0123456789", min_size=1, max_size=6000).map(lambda d: "1" + d)
+_sexagesimal = st.lists(st.integers(0, 59), min_size=1, max_size=3000).map(
+    lambda parts: "1:" + ":".join(map(str, parts))
+)
+_scalar_fragments = st.one_of(
+    _digits,
+    _digits.map(lambda d: "0x" + d),
+    _digits.map(lambda d: "-" + d + ".5e+" + d[:3]),
+    _sexagesimal,
+    _sexagesimal.map(lambda s: s + ".25"),
+    st.sampled_from(['"\\ud800"', '"\\udfff x"', '"\\ud83d\\ude00"', '"a\\u0000b"', ".inf"]),
+    st.sampled_from(["!!python/object/apply:os.system [id]", "!!int 12", "!!float 1:2", "*a"]),
+    st.text(max_size=20).map(json.dumps),
+)
+
+
+@st.composite
+def hostile_documents(draw) -> str:
+    value = draw(_scalar_fragments)
+    depth = draw(st.integers(0, 200))
+    value = "[" * depth + value + "]" * depth
+    if draw(st.booleans()):  # JSON
+        body = '{"kind": "Deployment", "metadata": {"name": "w"}, "spec": {"replicas": %s}}'
+    else:
+        body = "kind: Deployment\nmetadata: {name: w}\nspec: {replicas: %s}\n"
+    text = body % value
+    if draw(st.booleans()):
+        text += "\n---\n" + "a: &a [x, x]\nb: [*a, *a]\n" * draw(st.integers(0, 3))
+    if draw(st.booleans()):
+        text = "dup: 1\n" * draw(st.integers(1, 50)) + "---\n" + text
+    return text
+
+
+def _strings_and_ints(value):
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, dict):
+            todo.extend(v.keys())
+            todo.extend(v.values())
+        elif isinstance(v, list):
+            todo.extend(v)
+        else:
+            yield v
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile_documents())
+def test_hostile_shapes_load_as_safe_values_or_errors_quickly(text):
+    import time
+
+    from incidents.rules.parsing import MAX_NUMBER_CHARS, load_documents
+
+    started = time.process_time()
+    result = load_documents(text)
+    assert time.process_time() - started < 0.5 + len(text) / 1e6
+    for document in result.documents:
+        for v in _strings_and_ints(document.data):
+            if isinstance(v, str):
+                v.encode("utf-8")  # no lone surrogate survives
+            elif isinstance(v, int) and not isinstance(v, bool):
+                assert len(str(abs(v))) <= MAX_NUMBER_CHARS * 4  # printable, never huge
+    report = check_text(text)
+    assert [e for e in report.errors if e.code == "rule-failed"] == []
+    render(report, "json").encode("utf-8")
