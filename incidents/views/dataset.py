@@ -210,15 +210,27 @@ def dataset_json(request: HttpRequest) -> HttpResponse:
     return response
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> object:
+    """A CSV cell that a spreadsheet will not run: text starting like a formula gets a leading
+    apostrophe (OWASP's advice for CSV injection); numbers and other text are unchanged."""
+    if isinstance(value, list):
+        value = LIST_SEPARATOR.join(value)
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_bytes(request: HttpRequest) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(NAMES)
     for record in _records(request):
-        writer.writerow(
-            LIST_SEPARATOR.join(v) if isinstance(v, list) else ("" if v is None else v)
-            for v in (record[n] for n in NAMES)
-        )
+        writer.writerow(_cell(record[n]) for n in NAMES)
     return buffer.getvalue().encode()
 
 

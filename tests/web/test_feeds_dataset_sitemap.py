@@ -55,6 +55,23 @@ def test_csv_download_has_a_header_row_and_joined_lists(client, dataset):
 
 
 @pytest.mark.django_db
+def test_csv_cells_that_start_like_a_formula_are_neutralised(client, dataset, make_story):
+    make_story(
+        slug="formulas",
+        title='=HYPERLINK("http://evil.example","click")',
+        organisation="+cmd|' /C calc'!A0",
+        summary="-2+3",
+        symptom="@SUM(1+1)",
+    )
+    rows = list(csv.DictReader(io.StringIO(client.get("/data/stories.csv").content.decode())))
+    row = next(r for r in rows if r["slug"] == "formulas")
+    assert row["title"] == '\'=HYPERLINK("http://evil.example","click")'
+    assert row["organisation"].startswith("'+") and row["summary"] == "'-2+3"
+    assert row["symptom"].startswith("'@")
+    assert next(r for r in rows if r["slug"] == "oom-at-acme")["title"][0] != "'"
+
+
+@pytest.mark.django_db
 def test_schema_is_stated_on_the_page_and_as_json_schema(client, dataset):
     page = client.get("/data/").content.decode()
     for name in NAMES:
