@@ -404,12 +404,12 @@ def story_suggest(
 # --- Rules ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def _parked_slug(rule_id: str, *, retired: bool) -> str:
     """A slug no registry rule uses: `retired-kb012` for a removed rule, else a placeholder."""
     return f"{'retired' if retired else 'moving'}-{rule_id.lower()}"
 
 
+@transaction.atomic
 def rules_sync(*, registry=None) -> dict[str, int]:
     """Create, update or deactivate Rule rows so they mirror the registry."""
     if registry is None:
