@@ -353,6 +353,7 @@ class StoryWriteSerializer(serializers.ModelSerializer):
         ]
         extra_kwargs = {
             "year": {"min_value": 2014, "max_value": 2100},
+            "listing_year": {"min_value": 2014, "max_value": 2100},
             **{
                 name: {"max_length": MAX_TEXT}
                 for name in (
