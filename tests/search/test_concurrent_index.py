@@ -26,7 +26,8 @@ STORIES = 8
 WRITERS = 4
 READERS = 3
 SECONDS = 4.0  # each child stops after this long ...
-MAX_OPS = 400  # ... or after this many operations
+MAX_OPS = 400  # ... or after this many operations,
+MIN_OPS = 10  # but not before this many: on a loaded machine the clock alone proves no overlap
 POOL_TIMEOUT = 60.0
 
 
@@ -42,7 +43,7 @@ def _writer(docs: dict, name: str, seed: int) -> tuple[int, list[str]]:
     ids = sorted(docs)
     deadline = time.monotonic() + SECONDS
     done, errors = 0, []
-    while done < MAX_OPS and time.monotonic() < deadline:
+    while done < MIN_OPS or (done < MAX_OPS and time.monotonic() < deadline):
         pk = rng.choice(ids)
         docs[pk] = dataclasses.replace(docs[pk], body=f"{docs[pk].body} zq{name}{done}q")
         try:
@@ -59,7 +60,7 @@ def _reader(word: str, seed: int) -> tuple[int, list[str]]:
     term = whoosh_backend.stem(word)
     deadline = time.monotonic() + SECONDS
     done, errors = 0, []
-    while done < MAX_OPS and time.monotonic() < deadline:
+    while done < MIN_OPS or (done < MAX_OPS and time.monotonic() < deadline):
         try:
             if rng.random() < 0.8:
                 state.reset()  # open the generation afresh, as a new worker process would
@@ -100,8 +101,6 @@ def test_concurrent_writers_and_readers_never_see_a_vanished_generation(vocabula
 
     errors = [e for _, errs in wrote + read for e in errs]
     assert errors == [], f"{len(errors)} failures, first: {errors[:3]}"
-    assert sum(n for n, _ in wrote) >= WRITERS * 10
-    assert sum(n for n, _ in read) >= READERS * 10
     # Every story is indexed exactly once in the live generation.
     whoosh_backend.STATE.reset()
     with whoosh_backend.STATE.lock:
