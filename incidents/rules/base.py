@@ -3,7 +3,10 @@
 A rule is data plus, for manifest rules, one check function. The fields follow the fixed
 documentation template of kube-linter and checkov: what it checks, why it matters, how to fix it
 (with a corrected YAML snippet) and references; `stories` names the curated failure stories
-that show why it matters. The web page and API for a rule are generated from these fields.
+that show why it matters. Where no curated story shows it yet, `reports` names the public
+incident reports among the references (a postmortem, an issue thread of an outage) that do:
+a rule is backed by at least one of the two. The web page and API for a rule are generated
+from these fields.
 
 IDs are stable and opaque: `KB001`... for manifest rules, `KBP001`... for runtime rules. An ID
 is never reused, even after its rule is removed (see `registry.RETIRED_IDS`).
@@ -104,6 +107,8 @@ class RuleMeta:
     fix_example: str  # a corrected YAML snippet
     references: tuple[str, ...] = ()
     stories: tuple[str, ...] = ()
+    # public incident reports among `references` that back the rule where no story does yet
+    reports: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
 
     rule_type = "manifest"
@@ -167,6 +172,7 @@ def rule_as_dict(rule: RuleMeta) -> dict[str, Any]:
         "fix_example": rule.fix_example,
         "references": list(rule.references),
         "stories": list(rule.stories),
+        "reports": list(rule.reports),
     }
     if isinstance(rule, Rule):
         data["params"] = [

@@ -116,8 +116,10 @@ def validate(rule: RuleMeta) -> list[str]:
             problems.append(f"{name} is empty")
     if not rule.references:
         problems.append("no references")
-    if not rule.stories:
-        problems.append("links to no story")
+    if not rule.stories and not rule.reports:
+        problems.append("links to no story and cites no public incident report")
+    if set(rule.reports) - set(rule.references):
+        problems.append("a report that is not among the references")
     if isinstance(rule, Rule):
         if (rule.check is None) == (rule.check_input is None):
             problems.append("needs exactly one of check / check_input")

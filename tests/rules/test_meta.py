@@ -67,8 +67,14 @@ def test_the_registry_refuses_duplicates_retired_ids_and_malformed_rules():
         Registry(retired={"KB001"}).register(rule)
     from dataclasses import replace
 
-    with pytest.raises(RegistryError, match="links to no story"):
+    with pytest.raises(RegistryError, match="links to no story and cites no public incident"):
         Registry().register(replace(rule, stories=()))
+    with pytest.raises(RegistryError, match="not among the references"):
+        Registry().register(replace(rule, stories=(), reports=("https://example.com/pm",)))
+    backed_by_a_report = replace(
+        rule, stories=(), references=("https://example.com/pm",), reports=("https://example.com/pm",)
+    )
+    assert Registry().register(backed_by_a_report) is backed_by_a_report
     with pytest.raises(RegistryError, match="does not match"):
         Registry().register(replace(rule, id="K1"))
 

@@ -38,9 +38,10 @@ def test_links_name_only_known_stories_and_rules():
 
 
 @pytest.mark.parametrize("rule", REGISTRY.all(), ids=lambda r: r.id)
-def test_every_rule_links_to_at_least_one_known_story(rule):
-    assert rule.stories, f"{rule.id} links to no story"
+def test_every_rule_is_backed_by_a_known_story_or_a_cited_public_report(rule):
+    assert rule.stories or rule.reports, f"{rule.id} links to no story and cites no report"
     assert set(rule.stories) <= known_story_slugs()
+    assert set(rule.reports) <= set(rule.references)
 
 
 def test_the_curated_links_equal_the_rules_story_metadata():

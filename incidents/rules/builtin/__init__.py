@@ -19,6 +19,7 @@ from incidents.rules.builtin import (
     grace_period_short,
     host_namespaces,
     hostpath_sensitive,
+    hostport_rollout_pending,
     image_latest_tag,
     ingress_missing_service,
     job_no_backoff_limit,
@@ -37,6 +38,7 @@ from incidents.rules.builtin import (
     prestop_missing,
     priority_class_preempting,
     privileged_container,
+    rbac_cluster_takeover,
     readiness_probe_exec,
     readiness_probe_missing,
     replicas_same_node,
@@ -82,6 +84,8 @@ MODULES = (
     kube_proxy_version_skew,
     node_role_master_selector,
     kubelet_api_qps_low,
+    hostport_rollout_pending,
+    rbac_cluster_takeover,
 )
 
 RULES = tuple(module.RULE for module in MODULES)

@@ -26,6 +26,8 @@ def render_text(report: Report, *, stories, rule_url, color: bool = False) -> st
             out.append(f"           rule: {f.rule.title} <{rule_url(f.rule.id)}>")
             for story in stories(f.rule.stories):
                 out.append(f"           story: {_story_line(story)}")
+            for url in f.rule.reports:
+                out.append(f"           report: <{url}>")
         out.append("")
     for title, problems in (("Input errors:", report.errors), ("Input warnings:", report.warnings)):
         if not problems:
