@@ -43,6 +43,7 @@ from incidents.rules.builtin import (
     readiness_probe_missing,
     replicas_same_node,
     service_selects_nothing,
+    topology_spread_broken,
     webhook_fail_closed,
 )
 
@@ -86,6 +87,7 @@ MODULES = (
     kubelet_api_qps_low,
     hostport_rollout_pending,
     rbac_cluster_takeover,
+    topology_spread_broken,
 )
 
 RULES = tuple(module.RULE for module in MODULES)

@@ -1,7 +1,8 @@
 """KB029: a PodDisruptionBudget that never allows an eviction."""
 
 from incidents.rules.base import Hit, Rule, Severity
-from incidents.rules.objects import as_int, as_str
+from incidents.rules.objects import as_str
+from incidents.rules.scheduling import scaled
 
 
 def check(obj, ctx):
@@ -16,17 +17,21 @@ def check(obj, ctx):
     if as_str(min_available).strip() == "100%":
         yield Hit("spec.minAvailable", "minAvailable: 100% blocks every voluntary eviction")
         return
-    wanted = as_int(min_available)
     covered = ctx.pods_selected_by(spec.get("selector"), obj.namespace)
     counts = [ctx.replicas(w) for w in covered]
-    if wanted is None or not counts or any(c is None for c in counts):
+    if not counts or any(c is None for c in counts):
         return
-    if wanted >= sum(counts):
-        yield Hit(
-            "spec.minAvailable",
-            f"minAvailable {wanted} with {sum(counts)} replica(s): no pod may ever be evicted, "
-            "so node drains and upgrades hang or get forced",
-        )
+    total = sum(counts)
+    wanted = scaled(min_available, total, round_up=True)  # the disruption controller rounds up
+    if wanted is None or total == 0 or wanted < total:
+        return
+    text = as_str(min_available).strip()
+    rounded = f" (rounded up to {wanted})" if text.endswith("%") else ""
+    yield Hit(
+        "spec.minAvailable",
+        f"minAvailable {text}{rounded} with {total} replica(s): no pod may ever be evicted, "
+        "so node drains and upgrades hang or get forced",
+    )
 
 
 RULE = Rule(
@@ -35,8 +40,10 @@ RULE = Rule(
     title="PodDisruptionBudget that blocks every eviction",
     severity=Severity.WARNING,
     kinds=("PodDisruptionBudget",),
-    checks="PodDisruptionBudgets with `maxUnavailable: 0`, `minAvailable: 100%`, or a "
-    "`minAvailable` at or above the replicas of the workloads they select in the input.",
+    checks="PodDisruptionBudgets with `maxUnavailable: 0` (or `0%`), `minAvailable: 100%`, or a "
+    "`minAvailable` at or above the replicas of the workloads they select in the input, "
+    "percentages included: the budget rounds them up, so `minAvailable: 50%` of one replica, "
+    "or `90%` of three, is all of them.",
     why="A budget that allows no disruption makes `kubectl drain` and managed node upgrades "
     "wait forever or give up and delete pods anyway. Pods it protects stay on the old nodes "
     "while everything else moves, which is how an ingress controller ends up stranded on "
