@@ -8,7 +8,7 @@ import pytest
 
 from incidents.rules.engine import check_inputs, check_text
 from incidents.rules.formats import render
-from tests.rules.helpers import fake_story_resolver
+from tests.rules.helpers import FIXTURES, fake_story_resolver
 
 PRIVILEGED = """apiVersion: v1
 kind: Pod
@@ -159,3 +159,9 @@ def test_iter_json_is_render_json_in_pieces():
     assert _json.loads("".join(pieces)) == _json.loads(
         render_json(report, stories=stories, rule_url=rule_url)
     )
+
+
+def test_text_names_the_public_reports_of_a_rule_without_a_story():
+    manifest = (FIXTURES / "KB038" / "deployment-default-surge-FAILS.yaml").read_text()
+    out = render(check_text(manifest), "text", story_resolver=fake_story_resolver)
+    assert "report: <https://github.com/newrelic/nri-kubernetes/issues/356>" in out

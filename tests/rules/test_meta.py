@@ -72,7 +72,10 @@ def test_the_registry_refuses_duplicates_retired_ids_and_malformed_rules():
     with pytest.raises(RegistryError, match="not among the references"):
         Registry().register(replace(rule, stories=(), reports=("https://example.com/pm",)))
     backed_by_a_report = replace(
-        rule, stories=(), references=("https://example.com/pm",), reports=("https://example.com/pm",)
+        rule,
+        stories=(),
+        references=("https://example.com/pm",),
+        reports=("https://example.com/pm",),
     )
     assert Registry().register(backed_by_a_report) is backed_by_a_report
     with pytest.raises(RegistryError, match="does not match"):

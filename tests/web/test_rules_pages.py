@@ -37,6 +37,16 @@ def test_rule_page_has_what_why_fix_examples_and_suppression(client, dataset):
 
 
 @pytest.mark.django_db
+def test_a_rule_without_a_story_shows_the_public_reports_behind_it(client, dataset):
+    rule = REGISTRY.get("KB038")
+    assert not rule.stories and rule.reports
+    body = client.get("/rules/KB038/").content.decode()
+    assert ">Public incident reports</h3>" in body
+    for url in rule.reports:
+        assert f'href="{url}"' in body
+
+
+@pytest.mark.django_db
 def test_rule_page_shows_the_stories_as_evidence_with_notes(client, dataset):
     body = client.get("/rules/KB002/").content.decode()
     assert "The stories behind it" in body

@@ -32,7 +32,13 @@ RULE = Rule(
     why="A DaemonSet runs on every node. `Always` makes each restart and rollout pull from the "
     "registry on all nodes at the same time: registry rate limits, NAT gateway and egress "
     "saturation, and node agents (log shippers, CNI, monitoring) that cannot start while the "
-    "registry is slow or down.",
+    "registry is slow or down.\n\n"
+    'This disagrees with checkov on purpose: its CKV_K8S_15 ("Image Pull Policy should be '
+    'Always") asks for `Always` so a moved tag is always pulled again. For a DaemonSet that '
+    "trades a security nicety for an availability risk on every node: Datadog lists "
+    "`imagePullPolicy: Always` with `latest` on a DaemonSet, behind NAT instances, among the "
+    "ways it took its own clusters down. A tag that cannot move (a version or a digest) gives "
+    "the same guarantee without the pull; admission control can enforce both.",
     fix="Pin the image by version or digest and use `imagePullPolicy: IfNotPresent`.",
     fix_example="""containers:
 - name: agent
