@@ -11,7 +11,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -161,7 +162,7 @@ class StoryAdmin(SimpleHistoryAdmin):
         for story in queryset:
             services.story_delete(story=story, user=request.user)
 
-    @admin.action(description="Publish selected stories", permissions=["change"])
+    @admin.action(description=_("Publish selected stories"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset):
         done = 0
         for story in queryset.exclude(status=Status.PUBLISHED):
@@ -169,11 +170,17 @@ class StoryAdmin(SimpleHistoryAdmin):
                 services.story_publish(story=story, user=request.user)
                 done += 1
             except Exception as exc:  # a validation problem on one story must not stop the rest
-                self.message_user(request, f"{story}: not published: {exc}", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("%(story)s: not published: %(error)s") % {"story": story, "error": exc},
+                    messages.ERROR,
+                )
         message = ngettext("Published %(count)d story.", "Published %(count)d stories.", done)
         self.message_user(request, message % {"count": done}, messages.SUCCESS)
 
-    @admin.action(description="Unpublish selected stories (back to draft)", permissions=["change"])
+    @admin.action(
+        description=_("Unpublish selected stories (back to draft)"), permissions=["change"]
+    )
     def unpublish(self, request: HttpRequest, queryset):
         done = 0
         for story in queryset.filter(status=Status.PUBLISHED):
@@ -280,7 +287,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             messages.WARNING,
         )
 
-    @admin.action(description="Revoke selected tokens", permissions=["change"])
+    @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset):
         from incidents.api.auth import api_token_revoke
 

@@ -275,3 +275,46 @@ def test_error_pages_are_styled_and_debug_pages_survive_the_csp(
         summary = "() => getComputedStyle(document.getElementById('summary')).backgroundColor"
         assert page.evaluate(summary) not in ("rgba(0, 0, 0, 0)", "transparent"), path
         assert [e for e in page.console_errors if f"status of {status}" not in e] == []
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_chinese_pages_are_translated_accessible_and_fit_the_screen(
+    open_page, site, settings, viewport
+):
+    """A reader whose browser asks for Chinese: every public page in zh-Hans passes the same
+    checks as in English (Chinese labels change widths and accessible names), and the interface
+    added last (filters, jump links, copy buttons, scrolling regions, error pages) is in Chinese."""
+    settings.ROOT_URLCONF = "tests.web.test_error_pages"  # the site plus /boom/, which fails
+    page = open_page(viewport, locale="zh-CN")  # sends Accept-Language: zh-CN
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    problems = []
+    for path in public_pages():
+        page.goto(path)
+        assert page.evaluate("document.documentElement.lang") == "zh-Hans", path
+        problems += _page_problems(page, path)
+    assert problems == []
+
+    page.goto("/search/?q=memory")
+    assert page.locator("summary", has_text="筛选").is_visible() == (viewport == "mobile")
+    page.goto("/stories/coredns-oom/")
+    assert page.get_by_role("navigation", name="本页内容").is_visible()
+    assert page.locator(".story-body pre").get_attribute("aria-label") == "代码块"
+    copy = page.get_by_role("button", name="复制这段代码")
+    assert copy.text_content() == "复制"
+    copy.click()
+    page.wait_for_function("() => document.querySelector('.copy-code').textContent === '已复制'")
+    page.goto("/overview/")
+    assert page.get_by_role("region", name="覆盖矩阵，可横向滚动").count() == 1
+    page.goto("/data/")
+    assert page.get_by_role("region", name="数据结构字段，可横向滚动").count() == 1
+    page.goto("/rules/KB001/")
+    assert page.get_by_role("region", name="静默此规则的注解").count() == 1
+    assert page.get_by_role("region", name=re.compile("^不通过的示例：")).count() >= 1
+
+    assert page.goto("/no-such-page/").status == 404
+    assert page.get_by_role("heading", name="找不到页面", level=1).is_visible()
+    assert page.get_by_role("link", name="全部规则").is_visible()
+    assert page.goto("/boom/").status == 500
+    assert page.get_by_role("heading", name="我们这边出了问题", level=1).is_visible()
+    assert page.title().startswith("服务器错误")
+    screenshot(page, f"error-500-zh-{viewport}")

@@ -15,10 +15,25 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from django.conf import settings
+from django.template import Context, engines
 from django.template.base import Lexer, TokenType
+from django.templatetags.i18n import BlockTranslateNode, TranslateNode
 
 LOCALE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
+# The Python packages makemessages reads (docs/translation.md ignores tests, bench, .venv, var).
+PYTHON_SOURCES = [Path(settings.BASE_DIR) / "incidents", Path(settings.BASE_DIR) / "kb"]
+GETTEXT_FUNCTIONS = {
+    "_": (None, 0, None),
+    "gettext": (None, 0, None),
+    "gettext_lazy": (None, 0, None),
+    "ngettext": (None, 0, 1),
+    "ngettext_lazy": (None, 0, 1),
+    "pgettext": (0, 1, None),
+    "pgettext_lazy": (0, 1, None),
+    "npgettext": (0, 1, 2),
+    "npgettext_lazy": (0, 1, 2),
+}
 
 # Words that stay as they are in every language: names of formats. Text in an element with its
 # own `lang` (the language switch's label, example search terms) is deliberately not translated.
@@ -58,9 +73,109 @@ def test_every_entry_is_translated_and_none_is_fuzzy():
 
 
 def test_translations_keep_every_placeholder():
+    # %(count)d as well as %(name)s: a translation that swaps one for the other fails at runtime.
+    placeholder = r"%\(\w+\)[sd]"
     for entry in po_entries():
-        wanted = set(re.findall(r"%\(\w+\)s", entry["msgid"]))
-        assert set(re.findall(r"%\(\w+\)s", entry["msgstr"])) == wanted, entry["msgid"]
+        wanted = sorted(re.findall(placeholder, entry["msgid"]))
+        assert sorted(re.findall(placeholder, entry["msgstr"])) == wanted, entry["msgid"]
+
+
+def test_plural_entries_have_the_one_chinese_form():
+    """Chinese has one plural form: the header says so, and each plural entry fills msgstr[0]
+    (a catalogue with nplurals=2 would pick an empty msgstr[1] for every count but one)."""
+    text = (LOCALE / "django.po").read_text(encoding="utf-8")
+    assert '"Plural-Forms: nplurals=1; plural=0;\\n"' in text
+    assert "msgstr[1]" not in text
+    plurals = [e for e in po_entries() if "msgid_plural" in e]
+    assert plurals and all(e["msgstr"] for e in plurals)
+
+
+def template_messages(source: str) -> set[tuple[str | None, str]]:
+    """(context, msgid) of every literal {% translate %} and {% blocktranslate %} in a template,
+    as Django looks them up when rendering (trimmed, {{ var }} as %(var)s, plural included)."""
+    template = engines["django"].from_string(source)
+    empty = Context()
+    found: set[tuple[str | None, str]] = set()
+    for node in template.template.nodelist.get_nodes_by_type(TranslateNode):
+        literal = node.filter_expression.var.literal
+        if isinstance(literal, str) and not node.noop:
+            context = node.message_context.resolve(empty) if node.message_context else None
+            found.add((context, literal))
+    for node in template.template.nodelist.get_nodes_by_type(BlockTranslateNode):
+        context = node.message_context.resolve(empty) if node.message_context else None
+        for tokens in (node.singular, node.plural):
+            if tokens:
+                found.add((context, node.render_token_list(tokens)[0]))
+    return found
+
+
+def python_messages(source: str) -> set[tuple[str | None, str]]:
+    """(context, msgid) of every gettext-family call with literal arguments in Python source."""
+    found: set[tuple[str | None, str]] = set()
+    for call in ast.walk(ast.parse(source)):
+        if not isinstance(call, ast.Call):
+            continue
+        name = getattr(call.func, "id", None) or getattr(call.func, "attr", None)
+        if name not in GETTEXT_FUNCTIONS:
+            continue
+        context_at, *message_at = GETTEXT_FUNCTIONS[name]
+        args = [a.value if isinstance(a, ast.Constant) else None for a in call.args]
+        context = args[context_at] if context_at is not None and context_at < len(args) else None
+        for index in message_at:
+            if index is not None and index < len(args) and isinstance(args[index], str):
+                found.add((context, args[index]))
+    return found
+
+
+def test_every_marked_string_is_in_the_catalogue_and_translated():
+    """A string marked in a template or in Python but never extracted (makemessages not run)
+    has no entry at all, so the checks on entries above cannot see it: it shows in English."""
+    catalogue: dict[tuple[str | None, str], str] = {}
+    for entry in po_entries():
+        catalogue[(entry.get("msgctxt"), entry["msgid"])] = entry["msgstr"]
+        if "msgid_plural" in entry:
+            catalogue[(entry.get("msgctxt"), entry["msgid_plural"])] = entry["msgstr"]
+    marked: dict[tuple[str | None, str], str] = {}
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        for key in template_messages(path.read_text(encoding="utf-8")):
+            marked.setdefault(key, str(path.relative_to(settings.BASE_DIR)))
+    for folder in PYTHON_SOURCES:
+        for path in sorted(folder.rglob("*.py")):
+            for key in python_messages(path.read_text(encoding="utf-8")):
+                marked.setdefault(key, str(path.relative_to(settings.BASE_DIR)))
+    assert len(marked) > 200
+    missing = {
+        f"{where}: {msgid!r}"
+        for (ctx, msgid), where in marked.items()
+        if msgid and not catalogue.get((ctx, msgid))
+    }
+    assert sorted(missing) == [], "run makemessages and translate (docs/translation.md)"
+
+
+def test_the_catalogue_check_finds_marked_strings():
+    source = (
+        "{% load i18n %}<h1>{% translate 'Page not found' %}</h1>"
+        '<p title="{% translate "Copy" context "button" %}">'
+        "{% blocktranslate trimmed count counter=n %}\n  {{ counter }} story\n"
+        "{% plural %}{{ counter }} stories{% endblocktranslate %}</p>"
+        "{% translate name %}{% translate 'Later' noop %}"
+    )
+    assert template_messages(source) == {
+        (None, "Page not found"),
+        ("button", "Copy"),
+        (None, "%(counter)s story"),
+        (None, "%(counter)s stories"),
+    }
+    python = (
+        "message = ngettext('Revoked %(count)d token.', 'Revoked %(count)d tokens.', n)\n"
+        "label = _('Filters')\nother = pgettext('menu', 'Home')\nskip = gettext(variable)\n"
+    )
+    assert python_messages(python) == {
+        (None, "Revoked %(count)d token."),
+        (None, "Revoked %(count)d tokens."),
+        (None, "Filters"),
+        ("menu", "Home"),
+    }
 
 
 def test_the_committed_mo_matches_the_po():
