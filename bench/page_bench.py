@@ -4,6 +4,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_pagebench \
         .venv/bin/python bench/page_bench.py
     .venv/bin/python bench/page_bench.py --stories 0      # the curated stories only
+    .venv/bin/python bench/page_bench.py --keep var/pagebench  # load once, reuse next time
 
 Loads the curated stories (and the rule links, when `sync_rules` exists) into a scratch
 database: a temporary SQLite file by default, or the database named by DATABASE_URL (it is
@@ -16,6 +17,10 @@ page through Django's test client (the full middleware stack, no network) `--run
 one warm-up request, and prints wall-clock p50 / p95 / max and the CPU-time p50 in milliseconds
 (CPU time tells a slow page from a busy machine) and the page size. Pages whose wall p95 is
 over the budget are marked; the exit status is 1 when any is.
+
+With `--keep DIR` the scratch database and index live in DIR and are kept: a later run with the
+same DIR (and SQLite) measures again without loading and indexing 10,000 stories anew. `--only`
+measures the pages whose label contains a word, e.g. `--only search`.
 """
 
 from __future__ import annotations
@@ -145,7 +150,7 @@ def add_synthetic_stories(total: int, *, seed: int = 17) -> int:
     return wanted
 
 
-def setup(var_dir: str, stories: int) -> None:
+def setup(var_dir: str, stories: int, *, reuse: bool = False) -> None:
     os.environ.setdefault("KB_VAR_DIR", var_dir)
     os.environ.setdefault("KB_SEARCH_INDEX_DIR", str(Path(var_dir) / "search"))
     os.environ.setdefault("DEBUG", "false")
@@ -160,6 +165,12 @@ def setup(var_dir: str, stories: int) -> None:
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("createcachetable", verbosity=0)
+    if reuse:
+        from incidents.models import Story
+
+        if Story.objects.count() >= stories and (Path(var_dir) / "search").exists():
+            print(f"reusing the data in {var_dir}")
+            return
     commands = get_commands()
     if "sync_rules" in commands:
         call_command("sync_rules", verbosity=0)
@@ -215,13 +226,15 @@ def pages() -> list[tuple[str, str, dict | None]]:
     ]
 
 
-def measure(runs: int, budget_ms: float) -> int:
+def measure(runs: int, budget_ms: float, only: str = "") -> int:
     from django.test import Client
 
     client = Client(HTTP_HOST="localhost")
     over = 0
     print(f"{'page':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'cpu p50':>8} {'KiB':>8}")
     for label, path, data in pages():
+        if only and only not in label:
+            continue
         timings, cpu = [], []
         size = 0
         for i in range(runs + 1):
@@ -263,10 +276,14 @@ def main() -> int:
     parser.add_argument(
         "--stories", type=int, default=10_000, help="stories in all, synthetic ones added"
     )
+    parser.add_argument("--keep", metavar="DIR", help="keep (and reuse) the scratch data in DIR")
+    parser.add_argument("--only", default="", help="only the pages whose label contains this")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="kb-pagebench-") as var_dir:
+    with tempfile.TemporaryDirectory(prefix="kb-pagebench-") as scratch:
+        var_dir = str(Path(args.keep).resolve()) if args.keep else scratch
+        Path(var_dir).mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        setup(var_dir, args.stories)
+        setup(var_dir, args.stories, reuse=bool(args.keep))
         from django.db import connection
 
         from incidents.models import Status, Story
@@ -277,7 +294,7 @@ def main() -> int:
             f"data loaded and indexed in "
             f"{time.perf_counter() - started:.1f} s\n"
         )
-        return measure(args.runs, args.budget_ms)
+        return measure(args.runs, args.budget_ms, args.only)
 
 
 if __name__ == "__main__":
