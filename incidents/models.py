@@ -199,6 +199,9 @@ class Story(models.Model):
         indexes = [
             models.Index(fields=["status", "-year", "title"], name="story_status_year"),
             models.Index(fields=["status", "-published_at"], name="story_status_published"),
+            # The story sitemap pages through published stories by slug; with updated_at in the
+            # index a page is read from the index alone, without sorting the table first.
+            models.Index(fields=["status", "slug", "updated_at"], name="story_status_slug"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(slug=""), name="story_slug_not_empty"),

@@ -48,7 +48,7 @@ urlpatterns = [
     path(
         "sitemap-<slug:section>.xml",
         cache_page(60 * 15)(sitemap_views.sitemap),
-        {"sitemaps": SITEMAPS},
+        {"sitemaps": SITEMAPS, "template_name": "incidents/sitemap.xml"},
         name="sitemap_section",
     ),
     path("suggest/", suggest.suggest, name="suggest"),

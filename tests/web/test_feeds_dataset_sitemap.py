@@ -111,6 +111,29 @@ def test_the_story_sitemap_is_paged(client, dataset, monkeypatch):
     assert first.count("<url>") == 2 and second.count("<url>") == 1
 
 
+def test_sitemap_entries_are_the_markup_djangos_template_writes(settings):
+    """The story sitemap writes its <url> elements in Python (incidents/sitemap.xml) for speed;
+    search engines must get what Django's own sitemap template writes, byte for byte."""
+    import datetime
+
+    from django.template.loader import render_to_string
+
+    settings.TIME_ZONE = "Asia/Shanghai"  # lastmod is the day where the site is
+    late = datetime.datetime(2024, 3, 1, 20, 30, tzinfo=datetime.UTC)  # 2 March in Shanghai
+    urlset = [
+        {"location": "https://kb.example/stories/a&b/", "lastmod": late,
+         "changefreq": "monthly", "priority": "0.8", "alternates": []},
+        {"location": "https://kb.example/rules/KB001/", "lastmod": datetime.date(2023, 1, 9),
+         "changefreq": None, "priority": "", "alternates": [
+             {"lang_code": "zh-hans", "location": "https://kb.example/zh/rules/KB001/?a='1'"}]},
+        {"location": "https://kb.example/", "lastmod": None, "changefreq": "daily",
+         "priority": "0.7", "alternates": []},
+    ]  # fmt: skip
+    ours = render_to_string("incidents/sitemap.xml", {"urlset": urlset})
+    assert ours == render_to_string("sitemap.xml", {"urlset": urlset})
+    assert "<lastmod>2024-03-02</lastmod>" in ours and "a&amp;b" in ours
+
+
 @pytest.mark.django_db
 def test_downloads_follow_a_story_change(client, dataset, make_story):
     before = json.loads(client.get("/data/stories.json").getvalue())
