@@ -53,7 +53,7 @@ def _list(value) -> list[str]:
 
 
 def _hit_view(hit) -> HitView:
-    pages.decorate([hit.story])
+    """The hit's story must have been through pages.decorate (one call for the whole page)."""
     highlights = dict(hit.highlights or {})
     # The search interface returns escaped HTML fragments whose only markup is <mark>.
     title = highlights.pop("title", None)
@@ -183,6 +183,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         for v in values
     ]
     num_pages = max(1, -(-results.total // PER_PAGE))
+    pages.decorate([h.story for h in results.hits])  # once for the page, not once per hit
     context = {
         "query": query,
         "filters": filters,

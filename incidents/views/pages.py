@@ -23,7 +23,7 @@ from django.utils.translation import get_language
 
 from incidents import pagecache, selectors
 from incidents.markdown import render_markdown
-from incidents.models import Category, Platform, Status, Story, Technology
+from incidents.models import Category, Platform, SourceKind, Status, Story, Technology
 
 logger = logging.getLogger(__name__)
 
@@ -173,15 +173,25 @@ def excerpt(markdown_text: str, words: int = 40) -> str:
 
 
 def decorate(stories: Iterable[Story], *, words: int = 40, max_tech: int = 5) -> list[Story]:
-    """Attach what list items show (url, excerpt, tag links) to each story, computed once."""
+    """Attach what list items show (url, excerpt, tag links, platform and source labels) to each
+    story, computed once.
+
+    The labels come from one translated table per call: `get_platform_display()` rebuilds and
+    hashes the whole choice list (translating every label) on each call, which was a fifth of a
+    30-story list page's time.
+    """
     story_url, cat_url, tech_url = (
         UrlMaker("incidents:story"),
         UrlMaker("incidents:category"),
         UrlMaker("incidents:technology"),
     )
+    platforms = {value: str(label) for value, label in Platform.choices}
+    kinds = {value: str(label) for value, label in SourceKind.choices}
     out = []
     for story in stories:
         story.url = story_url(story.slug)
+        story.platform_label = platforms.get(story.platform, story.platform)
+        story.source_kind_label = kinds.get(story.source_kind, story.source_kind)
         story.excerpt = excerpt(story.summary, words)
         story.tag_links = [(c.name, cat_url(c.slug), True) for c in story.categories.all()] + [
             (t.name, tech_url(t.slug), False) for t in list(story.technologies.all())[:max_tech]
@@ -213,8 +223,11 @@ class CachedStoryList:
             f"list:{self.key}:{start}:{stop}",
             lambda: list(self.queryset.values_list("pk", flat=True)[start:stop]),
         )
-        by_pk = {s.pk: s for s in self.queryset.model.objects.filter(pk__in=pks)
-                 .prefetch_related("categories", "technologies")}  # fmt: skip
+        # The search's loader: flat queries with the tag caches filled directly, about half the
+        # cost of prefetch_related for a page of stories.
+        from incidents.search.documents import load_hits_stories
+
+        by_pk = load_hits_stories(pks, published_only=False)
         return [by_pk[pk] for pk in pks if pk in by_pk]
 
 

@@ -50,6 +50,19 @@ def test_every_page_speaks_chinese(client, dataset, path, chinese):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/stories/", "/platforms/aks/", "/search/?q=ingress"])
+def test_list_items_show_the_platform_and_source_kind_in_the_readers_language(
+    client, dataset, path
+):
+    # List items take their labels from one table per page (views.pages.decorate).
+    english = client.get(path).content.decode()
+    chinese = client.get(path, **ZH).content.decode()
+    assert "Example Shop · 2021 · AKS" in english
+    if path != "/":  # the home page's newest stories show no source kind
+        assert "· AKS · Blog post</p>" in english and "· AKS · 博客文章</p>" in chinese
+
+
+@pytest.mark.django_db
 def test_choice_labels_and_form_errors_are_translated(client, dataset):
     body = client.get("/stories/ingress-502/", **ZH).content.decode()
     assert "博客文章" in body  # source kind
