@@ -50,31 +50,37 @@ BOILERPLATE = frozenset(
 )
 
 
-def _strings(data, out: list[str], budget: list[int]) -> None:
-    if budget[0] <= 0:
-        return
-    if isinstance(data, str):
-        out.append(data)
-        budget[0] -= len(data)
-    elif isinstance(data, dict):
-        for value in data.values():
-            _strings(value, out, budget)
-    elif isinstance(data, list):
-        for value in data:
-            _strings(value, out, budget)
+def _strings(data, budget: int = MAX_MATCH_CHARS) -> list[str]:
+    """The string values of decoded JSON, in document order, until `budget` characters.
+
+    Walked with an explicit stack: pasted JSON may be nested as deep as the decoder allows, and
+    recursing here on top of the request's own frames would run out of stack.
+    """
+    out: list[str] = []
+    todo = [data]
+    while todo and budget > 0:
+        item = todo.pop()
+        if isinstance(item, str):
+            out.append(item)
+            budget -= len(item)
+        elif isinstance(item, dict):
+            todo.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            todo.extend(reversed(item))
+    return out
 
 
 def _flatten_json(text: str) -> str:
+    """k8sgpt-style JSON becomes its string values; anything else (including JSON nested deeper
+    than the decoder's recursion limit, e.g. 10,000 `[`) is matched as the plain text it is."""
     stripped = text.strip()
     if not stripped or stripped[0] not in "[{":
         return text
     try:
         data = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
-    parts: list[str] = []
-    _strings(data, parts, [MAX_MATCH_CHARS])
-    return "\n".join(parts)
+    return "\n".join(_strings(data))
 
 
 def extract_tokens(text: str, df: Callable[[str], int] | None = None) -> list[str]:

@@ -49,3 +49,19 @@ def test_bad_bodies_are_400s(client, stories):
         assert response.json()["error"]["code"] == "invalid"
     response = client.post("/api/v1/match/", data=b"\xff\xfe", content_type="text/plain")
     assert response.json()["error"]["code"] == "malformed_body"
+
+
+def test_deeply_nested_json_is_matched_as_text_or_refused_never_a_500(client, stories):
+    """Pasted JSON nested past the decoder's recursion limit (or just under it) is matched as
+    plain text; a JSON body nested that deep is a 400 like any other malformed JSON."""
+    for depth in (900, 10_000):
+        deep = "[" * depth + '"OOMKilled"' + "]" * depth
+        as_text = client.post("/api/v1/match/", data=deep, content_type="text/plain")
+        assert as_text.status_code == 200, depth
+        in_field = client.post("/api/v1/match/", {"text": deep}, format="json")
+        assert in_field.status_code == 200, depth
+        assert in_field.json()["results"][0]["slug"] == "oom-storm"
+    body = client.post("/api/v1/match/", data="[" * 10_000 + "]" * 10_000,
+                       content_type="application/json")  # fmt: skip
+    assert body.status_code == 400
+    assert body.json()["error"]["code"] == "malformed_body"
