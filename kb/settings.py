@@ -127,6 +127,8 @@ MIDDLEWARE = [
     # switch, else Accept-Language, else LANGUAGE_CODE. URLs carry no language prefix.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which is the first to read request.POST.
+    "incidents.formbody.FormBodyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
