@@ -5,10 +5,14 @@ every process is stopped (its whole process group) when the test ends.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -325,6 +329,22 @@ class Server:
                         total += int(line.split()[1])
         return total
 
+    def memory_kib(self) -> dict[int, tuple[int, int]]:
+        """Each worker's (current RSS, peak RSS since the last `reset_peaks`), KiB."""
+        found = {}
+        for pid in self.worker_pids():
+            with contextlib.suppress(OSError):
+                lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+                fields = dict(line.split(":", 1) for line in lines)
+                found[pid] = (int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0]))
+        return found
+
+    def reset_peaks(self) -> None:
+        """Start each worker's peak RSS (VmHWM) afresh at its current RSS (Linux clear_refs)."""
+        for pid in self.worker_pids():
+            with contextlib.suppress(OSError):
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -427,3 +447,63 @@ def private_postgres() -> tuple[str, Callable[[], None], Callable[[], None]]:
 
     ctl("start")
     return f"postgres://postgres@127.0.0.1:{port}", lambda: ctl("restart", "-m", "fast"), stop
+
+
+# --- Hostile documents and signed or form requests, shared by the hostile-input tests -----------
+
+ALIAS_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
+    f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n"
+    for i in range(9)
+)
+DEEP_JSON = "[" * 1000 + "]" * 1000
+DEEP_YAML = "a:\n" + "".join("  " * (i + 1) + "a:\n" for i in range(1000)) + "  " * 1001 + "1\n"
+
+
+def slack_signature(secret: str, timestamp: int | str, body: bytes | str) -> str:
+    if isinstance(body, str):
+        body = body.encode()
+    base = f"v0:{timestamp}:".encode() + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def teams_signature(secret_b64: str, body: bytes) -> str:
+    """The `Authorization` header Teams sends: HMAC-SHA256 keyed by the base64-decoded secret."""
+    digest = hmac.new(base64.b64decode(secret_b64), body, hashlib.sha256).digest()
+    return "HMAC " + base64.b64encode(digest).decode()
+
+
+_CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def csrf_pass(base: str, path: str) -> tuple[dict[str, str], str]:
+    """What a browser holds after loading a form page: (the CSRF cookie header, the form token)."""
+    page = request(base, "GET", path)
+    cookie = page.headers.get("set-cookie", "").split(";", 1)[0]
+    token = _CSRF_INPUT.search(page.body)
+    assert cookie.startswith("csrftoken=") and token, (path, page.status)
+    return {"Cookie": cookie}, token.group(1).decode()
+
+
+def multipart(
+    fields: dict[str, bytes], files: dict[str, tuple[str, bytes]] | None = None
+) -> tuple[bytes, str]:
+    """A multipart/form-data body (as a browser sends a form with a file input) and its type."""
+    boundary = f"kbrel{uuid.uuid4().hex}"
+    parts = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + value
+            + b"\r\n"
+        )
+    for name, (filename, content) in (files or {}).items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+            + content
+            + b"\r\n"
+        )
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), (
+        f"multipart/form-data; boundary={boundary}"
+    )

@@ -3,8 +3,6 @@ nothing reaches a page unescaped."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from html.parser import HTMLParser
@@ -13,6 +11,7 @@ import pytest
 
 from tests.reliability import harness
 from tests.reliability.conftest import report
+from tests.reliability.harness import ALIAS_BOMB, DEEP_JSON, DEEP_YAML, slack_signature
 
 MAX_SECONDS = 3.0
 MAX_RSS_GROWTH_KIB = 150 * 1024
@@ -21,14 +20,6 @@ TEXT_FIELDS = [
     "title", "organisation", "summary", "symptom", "contributing_factors", "fix", "detection",
     "impact",
 ]  # fmt: skip
-
-ALIAS_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
-    f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n"
-    for i in range(9)
-)
-DEEP_JSON = "[" * 1000 + "]" * 1000
-DEEP_YAML = "a:\n" + "".join("  " * (i + 1) + "a:\n" for i in range(1000)) + "  " * 1001 + "1\n"
 
 
 @pytest.fixture(scope="module")
@@ -194,11 +185,6 @@ def injected_markup(html: str) -> list[str]:
     finder = MarkupFinder()
     finder.feed(html)
     return finder.found
-
-
-def slack_signature(secret: str, timestamp: int, body: str) -> str:
-    base = f"v0:{timestamp}:{body}".encode()
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
 def test_forged_and_replayed_slack_signatures_get_401(server):
