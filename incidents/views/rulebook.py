@@ -27,11 +27,25 @@ class RuleRef:
     kind: str  # "manifest" or "runtime"
     summary: str = ""
     note: str = ""
-    stories: list[Story] = field(default_factory=list)
+    stories: list[Any] = field(default_factory=list)
+    story_count: int = 0  # in the catalog: all the stories, of which `stories` are the first few
+    url: str = ""
 
-    @property
-    def url(self) -> str:
-        return reverse("incidents:rule", args=[self.id])
+    def __post_init__(self) -> None:
+        if not self.url:
+            self.url = reverse("incidents:rule", args=[self.id])
+
+
+@dataclass(frozen=True)
+class StoryLink:
+    """A story as the catalog links it: what the link shows, nothing more."""
+
+    url: str
+    organisation: str
+    year: int
+
+
+CATALOG_STORIES = 3  # stories named per rule in the catalog; the rest are counted
 
 
 def registry():
@@ -76,7 +90,10 @@ def rules_for_story(story: Story) -> list[RuleRef]:
 
 
 def catalog() -> list[RuleRef]:
-    """Every registered rule with the published stories behind it."""
+    """Every registered rule with the first published stories behind it and their number.
+
+    The catalog is cached and unpickled on every request: with 10,000 stories a rule can have
+    hundreds of linked stories, so only the few the page names are kept, as plain links."""
     reg = registry()
     rules = reg.all()
     slugs = {slug for r in rules for slug in r.stories}
@@ -93,7 +110,11 @@ def catalog() -> list[RuleRef]:
         for slug in meta.stories:
             if slug in by_slug:
                 stories.setdefault(slug, by_slug[slug])
-        ref.stories = list(stories.values())
+        ref.story_count = len(stories)
+        ref.stories = [
+            StoryLink(s.get_absolute_url(), s.organisation, s.year)
+            for s in list(stories.values())[:CATALOG_STORIES]
+        ]
         refs.append(ref)
     return refs
 

@@ -58,7 +58,8 @@ spec:
 
 def rule_list(request: HttpRequest) -> HttpResponse:
     # The same for every reader; rebuilt when the data version changes (incidents.pagecache).
-    rules = pagecache.cached("rule-catalog", rulebook.catalog)
+    # ":2": the entries' shape changed (story links and a count); never unpickle the old shape.
+    rules = pagecache.cached("rule-catalog:2", rulebook.catalog)
     context = {
         "manifest_rules": [r for r in rules if r.kind == "manifest"],
         "runtime_rules": [r for r in rules if r.kind == "runtime"],

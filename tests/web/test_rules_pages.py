@@ -18,6 +18,27 @@ def test_catalog_lists_every_registered_rule_with_severity(client, dataset):
 
 
 @pytest.mark.django_db
+def test_catalog_names_three_stories_per_rule_and_counts_the_rest(client, dataset, make_story):
+    from incidents import pagecache
+    from incidents.models import Rule, StoryRule
+
+    def kb002_row() -> str:
+        rows = client.get("/rules/").content.decode().split("<tr>")
+        return next(r for r in rows if "/rules/KB002/" in r)
+
+    before = kb002_row().count('href="/stories/')
+    assert 0 < before <= 3 and 'class="muted">+' not in kb002_row()
+    rule = Rule.objects.get(rule_id="KB002")
+    for n in range(4):
+        story = make_story(slug=f"more-oom-{n}", organisation=f"Org {n}", year=2020 + n)
+        StoryRule.objects.create(story=story, rule=rule, note="Another one.")
+    pagecache.bump()  # links written without the services
+    row = kb002_row()
+    assert row.count('href="/stories/') == 3
+    assert f'<span class="muted">+{before + 4 - 3}</span>' in row
+
+
+@pytest.mark.django_db
 def test_rule_page_has_what_why_fix_examples_and_suppression(client, dataset):
     rule = REGISTRY.get("KB002")
     body = client.get("/rules/KB002/").content.decode()
