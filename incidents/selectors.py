@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -61,12 +62,19 @@ def story_links_for_rules(rule_ids: list[str]) -> dict[str, list[Story]]:
     return out
 
 
-def stories_by_slugs(slugs: list[str], *, published_only: bool = True) -> dict[str, Story]:
-    """Stories keyed by slug, for resolving the story slugs a rule or a finding names."""
-    qs = Story.objects.filter(slug__in=slugs)
-    if published_only:
-        qs = qs.filter(status=Status.PUBLISHED)
-    return {s.slug: s for s in qs}
+def stories_by_slugs(
+    slugs: Iterable[str], *, published_only: bool = True, fields: Sequence[str] = ()
+) -> dict[str, Story]:
+    """Stories keyed by slug, for resolving the story slugs a rule or a finding names; `fields`
+    limits the columns read.
+
+    Looked up by slug alone and filtered by status here: with `status = 'published'` in the same
+    WHERE clause SQLite (which has no statistics unless ANALYZE ran) walks a status index over
+    every published story instead of the slug index, 10,000 rows for a handful of slugs."""
+    qs = Story.objects.filter(slug__in=list(slugs))
+    if fields:
+        qs = qs.only("slug", "status", *fields)
+    return {s.slug: s for s in qs if not published_only or s.status == Status.PUBLISHED}
 
 
 def rule_story_notes(rule_ids: list[str]) -> dict[str, dict[str, str]]:

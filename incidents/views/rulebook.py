@@ -97,11 +97,7 @@ def catalog() -> list[RuleRef]:
     reg = registry()
     rules = reg.all()
     slugs = {slug for r in rules for slug in r.stories}
-    by_slug = {
-        s.slug: s for s in Story.objects.filter(slug__in=slugs, status=Status.PUBLISHED).only(
-            "slug", "title", "organisation", "year"
-        )
-    }  # fmt: skip
+    by_slug = selectors.stories_by_slugs(slugs, fields=("title", "organisation", "year"))
     linked = selectors.story_links_for_rules([r.id for r in rules])
     refs = []
     for meta in rules:
@@ -128,12 +124,7 @@ def evidence_for(meta: Any) -> list[tuple[Story, str]]:
         .only("note", "story__slug")
     }
     slugs = list(dict.fromkeys([*meta.stories, *notes]))
-    stories = {
-        s.slug: s
-        for s in Story.objects.filter(slug__in=slugs, status=Status.PUBLISHED).only(
-            "slug", "title", "organisation", "year"
-        )
-    }
+    stories = selectors.stories_by_slugs(slugs, fields=("title", "organisation", "year"))
     return [(stories[s], notes.get(s, "")) for s in slugs if s in stories]
 
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from incidents import pagecache, ratelimit, selectors
 from incidents.forms import CheckForm
-from incidents.models import Status, Story
+from incidents.models import Story
 from incidents.views import rulebook
 
 SEVERITY_ORDER = ("error", "warning", "info")
@@ -141,7 +141,7 @@ MAX_REDOWNLOAD_CHARS = 1024 * 1024  # inputs up to this size get the download bu
 
 def _groups(report, limit: int = MAX_PAGE_OBJECTS) -> list[ObjectGroup]:
     slugs = {slug for f in report.findings for slug in f.rule.stories}
-    stories = {s.slug: s for s in Story.objects.filter(slug__in=slugs, status=Status.PUBLISHED)}
+    stories = selectors.stories_by_slugs(slugs)
     groups = []
     for (file, document, kind, namespace, name, api_version), findings in report.by_object()[
         :limit
