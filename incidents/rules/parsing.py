@@ -147,6 +147,7 @@ class _DocumentError(Exception):
         super().__init__(message)
         self.code = code
         self.line = line
+        self.key: Any = None  # the repeated key, for duplicate-key errors
 
 
 class _StreamError(_DocumentError):
@@ -424,20 +425,18 @@ def _duplicate(key: Any, previous: Any, value: Any, line: int):
     """A repeated key: a warning when both values are equal (nothing is lost), an error when
     they differ (the document says two things; the last one is used)."""
     if previous == value and type(previous) is type(value):
-        return (
-            "warning",
-            _DocumentError(
-                f"duplicate key {key!r} with the same value", "duplicate-key-same", line
-            ),
+        found = _DocumentError(
+            f"duplicate key {key!r} with the same value", "duplicate-key-same", line
         )
-    return (
-        "error",
-        _DocumentError(
-            f"duplicate key {key!r} with a different value (the last value is used)",
-            "duplicate-key",
-            line,
-        ),
+        found.key = key
+        return "warning", found
+    found = _DocumentError(
+        f"duplicate key {key!r} with a different value (the last value is used)",
+        "duplicate-key",
+        line,
     )
+    found.key = key
+    return "error", found
 
 
 def _line_tree(text: str, nth: int):
@@ -614,14 +613,33 @@ def _load_json(text: str, limits: Limits) -> LoadResult | None:
         return LoadResult([], [InputError(0, 1, problem[0], problem[1])])
     errors: list[InputError] = []
     warnings: list[InputError] = []
+    lines = _duplicate_key_lines(text) if duplicates and len(text) <= MIB else {}
     for key, same in duplicates:
         kind, dup = _duplicate(key, 0, 0 if same else 1, 0)
-        found = InputError(0, None, str(dup), dup.code)
+        found_at = lines.get(key)
+        line = found_at.pop(0) if found_at else None
+        found = InputError(0, line, str(dup), dup.code)
         (warnings if kind == "warning" else errors).append(found)
     document = Document(index=0, data=data, line=1, _text=text, _line_offset=0, _nth=0)
     if len(text) > MIB:  # line lookup re-parses as YAML: only worth it for modest inputs
         document._lines = False
     return LoadResult([document], errors, warnings)
+
+
+def _duplicate_key_lines(text: str) -> dict[Any, list[int]]:
+    """The 1-based lines of the repeated keys in JSON text, by key, in input order. `json`
+    reports no positions, but JSON is YAML: the YAML builder, which tracks marks, finds the
+    same repeats. Only run when `json` found some; any trouble leaves the lines unknown."""
+    lines: dict[Any, list[int]] = {}
+    limits = Limits(max_bytes=10**12, max_documents=1, max_nodes=10**9)
+    try:
+        for item in _build_chunk(text, limits, _Budget(10**9)):
+            found = item[1]
+            if item[0] != "doc" and found.code.startswith("duplicate-key") and found.line:
+                lines.setdefault(found.key, []).append(found.line + 1)
+    except Exception:  # line numbers are a courtesy, never a reason to fail
+        return {}
+    return lines
 
 
 def _json_int(text: str) -> int:

@@ -56,6 +56,7 @@ def test_json_has_exactly_the_shared_shape():
                     "url": "/stories/jwplayer-cryptominer/",
                 }
             ],
+            "reports": [],
             "fix": {"summary": data["findings"][0]["fix"]["summary"], "patch": None},
         }
     ]
@@ -165,3 +166,16 @@ def test_text_names_the_public_reports_of_a_rule_without_a_story():
     manifest = (FIXTURES / "KB038" / "deployment-default-surge-FAILS.yaml").read_text()
     out = render(check_text(manifest), "text", story_resolver=fake_story_resolver)
     assert "report: <https://github.com/newrelic/nri-kubernetes/issues/356>" in out
+
+
+def test_json_and_sarif_carry_the_public_reports_of_a_rule_without_a_story():
+    manifest = (FIXTURES / "KB038" / "deployment-default-surge-FAILS.yaml").read_text()
+    report = check_text(manifest)
+    report_url = "https://github.com/newrelic/nri-kubernetes/issues/356"
+    data = json.loads(render(report, "json", story_resolver=fake_story_resolver))
+    kb038 = [f for f in data["findings"] if f["rule"]["id"] == "KB038"]
+    assert kb038 and all(report_url in f["reports"] for f in kb038)
+    sarif = json.loads(render(report, "sarif", story_resolver=fake_story_resolver))
+    (rule,) = [r for r in sarif["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "KB038"]
+    assert report_url in rule["properties"]["reports"]
+    assert f"<{report_url}>" in rule["help"]["markdown"]

@@ -125,6 +125,19 @@ def test_json_is_parsed_with_json_including_duplicate_keys_and_lines():
     assert codes(load_documents("[" * 70 + "]" * 70)) == ["too-deep"]
 
 
+def test_json_duplicate_keys_name_their_lines():
+    text = (
+        '{"kind": "List", "apiVersion": "v1", "items": [\n'
+        '  {"kind": "Pod", "metadata": {"name": "x", "labels": {"a": "1",\n'
+        '   "a": "1"}}},\n'
+        '  {"kind": "Pod", "metadata": {"name": "y",\n'
+        '   "name": "z"}}]}\n'
+    )
+    result = load_documents(text)
+    assert [(e.code, e.line) for e in result.errors] == [("duplicate-key", 5)]
+    assert [(w.code, w.line) for w in result.warnings] == [("duplicate-key-same", 3)]
+
+
 def test_invalid_json_falls_back_to_yaml_and_reports_a_line():
     result = load_documents('{"kind": "Service",\n "spec": [}\n')
     assert codes(result) == ["yaml-syntax"] and result.errors[0].line == 2

@@ -4,7 +4,8 @@
                "object": {"apiVersion", "kind", "namespace", "name"},
                "path", "message", "document", "line",
                "fix": {"summary": one-line remedy, "patch": JSON Patch (RFC 6902) or null},
-               "stories": [{"slug", "title", "organisation", "year", "source_url", "url"}]}],
+               "stories": [{"slug", "title", "organisation", "year", "source_url", "url"}],
+               "reports": [URLs of public incident reports, for rules no story backs yet]}],
  "errors": [{"document", "line", "message", "code"}],
  "warnings": [{"document", "line", "message", "code"}],   # e.g. a key repeated, same value
  "summary": {"documents", "checked", "skipped", "objects", "findings", "errors", "warnings",
@@ -40,6 +41,7 @@ def finding_as_dict(finding: Finding, *, stories, rule_url) -> dict[str, Any]:
         "document": finding.document,
         "line": finding.line,
         "stories": stories(rule.stories),
+        "reports": list(rule.reports),
         "fix": finding.fix,
     }
     if finding.file:

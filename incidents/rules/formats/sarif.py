@@ -28,11 +28,13 @@ def _descriptor(rule, *, stories, rule_url) -> dict[str, Any]:
     story_md = "".join(
         f"\n- [{s['title']}]({s.get('url') or s.get('source_url') or ''})" for s in linked
     )
+    reports_md = "".join(f"\n- <{r}>" for r in rule.reports)
     refs_md = "".join(f"\n- <{r}>" for r in rule.references)
     markdown = (
         f"**What it checks.** {rule.checks}\n\n**Why it matters.** {rule.why}\n\n"
         f"**How to fix.** {rule.fix}\n\n```yaml\n{rule.fix_example.rstrip()}\n```\n"
         + (f"\n**Stories.**{story_md}\n" if story_md else "")
+        + (f"\n**Public incident reports.**{reports_md}\n" if reports_md else "")
         + (f"\n**References.**{refs_md}\n" if refs_md else "")
     )
     descriptor: dict[str, Any] = {
@@ -44,6 +46,8 @@ def _descriptor(rule, *, stories, rule_url) -> dict[str, Any]:
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
         "properties": {"tags": ["kubernetes", *rule.kinds], "slug": rule.slug},
     }
+    if rule.reports:
+        descriptor["properties"]["reports"] = list(rule.reports)
     url = rule_url(rule.id)
     if _absolute(url):
         descriptor["helpUri"] = url
