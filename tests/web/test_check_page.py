@@ -110,6 +110,21 @@ def test_results_download_as_sarif_and_json(client, dataset):
 
 
 @pytest.mark.django_db
+def test_sarif_rules_link_their_published_stories_and_no_draft(client, dataset, make_story):
+    from incidents.rules.registry import REGISTRY
+
+    rule = next(r for r in REGISTRY.all() if len(r.stories) >= 2)
+    shown, hidden = rule.stories[:2]
+    make_story(slug=shown, title="The published one")
+    make_story(slug=hidden, title="The draft one", status="draft")
+    sarif = json.loads(client.post("/check/", {"manifest": DEPLOYMENT, "format": "sarif"}).content)
+    (descriptor,) = [d for d in sarif["runs"][0]["tool"]["driver"]["rules"] if d["id"] == rule.id]
+    markdown = descriptor["help"]["markdown"]
+    assert f"[The published one](http://testserver/stories/{shown}/)" in markdown
+    assert "The draft one" not in markdown
+
+
+@pytest.mark.django_db
 def test_check_for_a_story_runs_only_its_rules(client, dataset):
     page = client.get("/check/?story=oom-at-acme").content.decode()
     assert "Checking only against the rules linked to" in page
