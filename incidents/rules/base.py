@@ -2,8 +2,9 @@
 
 A rule is data plus, for manifest rules, one check function. The fields follow the fixed
 documentation template of kube-linter and checkov: what it checks, why it matters, how to fix it
-(with a corrected YAML snippet) and references; `stories` names the curated failure stories
-that show why it matters. Where no curated story shows it yet, `reports` names the public
+(with a corrected YAML snippet) and references. `stories` names the curated failure stories
+that show why it matters; rule modules leave it empty and the registry fills it from the links
+file (`incidents.rules.links`). Where no curated story shows it yet, `reports` names the public
 incident reports among the references (a postmortem, an issue thread of an outage) that do:
 a rule is backed by at least one of the two. The web page and API for a rule are generated
 from these fields.

@@ -7,11 +7,15 @@ slug, and an ID listed in `RETIRED_IDS`: IDs of removed rules are never given ou
 Adding a rule: write `builtin/<slug_with_underscores>.py` defining `RULE`, add the module to the
 list in `builtin/__init__.py`, add fixtures under `tests/rules/fixtures/<ID>/` and a link in
 `incidents/data/story_rules.yaml`. docs/rules.md has the details.
+
+A rule's `stories` are not written in its module: `_build` attaches them from the curated links
+file (`incidents.rules.links`), the one place story-rule links live.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from incidents.rules.base import RULE_ID, RUNTIME_RULE_ID, SLUG, Rule, RuleMeta, RuntimeRule
 
@@ -132,11 +136,13 @@ def validate(rule: RuleMeta) -> list[str]:
 
 def _build() -> Registry:
     from incidents.rules.builtin import RULES
+    from incidents.rules.links import StoryLinks, read_links
     from incidents.rules.runtime import RUNTIME_RULES
 
+    links = StoryLinks(read_links())
     registry = Registry(retired=RETIRED_IDS)
     for rule in (*RULES, *RUNTIME_RULES):
-        registry.register(rule)
+        registry.register(replace(rule, stories=links.stories_for_rule(rule.id)))
     return registry
 
 

@@ -2,9 +2,9 @@
 
 `kbcheck` runs without Django and without a database, so the stories a finding links to come
 from `incidents/data/stories/<slug>.md`: only the YAML front matter of the stories the printed
-rules name is read, once per story and run (about 0.2 ms a file). The links between rules and
-stories are each rule's `stories` metadata, which tests/rules/test_story_rules.py keeps equal
-to `incidents/data/story_rules.yaml`.
+rules name is read, once per story and run (about 0.2 ms a file). Which stories a rule links
+to is the rule's `stories`, which the registry takes from `incidents/data/story_rules.yaml`
+(`incidents.rules.links`).
 
 A story is linked when its file exists and says `status: published`, as on the public site;
 its URL is `<site_url>/stories/<slug>/`, the path of the site's story page.

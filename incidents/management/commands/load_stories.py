@@ -11,6 +11,7 @@ from django.db import IntegrityError
 
 from incidents import services
 from incidents.models import Rule
+from incidents.rules.links import LINKS_FILE, LinksError, read_links
 from incidents.storyfiles import DATA_DIR, STORIES_DIR, read_story_dir
 
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("directory", nargs="?", default=str(STORIES_DIR))
         parser.add_argument("--vocabulary", default=str(DATA_DIR / "vocabulary.yaml"))
-        parser.add_argument("--links", default=str(DATA_DIR / "story_rules.yaml"))
+        parser.add_argument("--links", default=str(LINKS_FILE))
         parser.add_argument(
             "--force", action="store_true", help="Overwrite curator edits with the file content."
         )
@@ -86,14 +87,19 @@ class Command(BaseCommand):
         return data or {}
 
     def _load_links(self, path: Path, problems: list[str]) -> None:
-        links = self._read_yaml(path)
-        if isinstance(links, dict):
-            links = links.get("links", [])
+        """Mirror the curated links file (their one owner) into StoryRule rows."""
+        try:
+            links = read_links(path)
+        except LinksError as exc:
+            problems.append(str(exc))
+            return
         if not Rule.objects.exists():
             self.stdout.write("links: skipped (no rules yet: run sync_rules first)")
             return
         try:
-            counts = services.story_rule_links_sync(links=links)
+            counts = services.story_rule_links_sync(
+                links=[{"story": x.story, "rule": x.rule, "note": x.note} for x in links]
+            )
         except ValidationError as exc:
             problems.append(f"{path.name}: {'; '.join(exc.messages)}")
             return

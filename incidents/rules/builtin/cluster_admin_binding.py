@@ -50,6 +50,5 @@ rules:
         "https://kubernetes.io/docs/concepts/security/rbac-good-practices/",
         "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles",
     ),
-    stories=("jwplayer-cryptominer",),
     check=check,
 )

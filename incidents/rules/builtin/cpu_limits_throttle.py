@@ -95,11 +95,5 @@ RULE = Rule(
         "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",
         "https://github.com/kubernetes/kubernetes/issues/67577",
     ),
-    stories=(
-        "airbnb-p95s-worse",
-        "buffer-remove-cpu-limits",
-        "omio-cpu-limits-throttling",
-        "zalando-kubecon-2019",
-    ),
     check=check,
 )

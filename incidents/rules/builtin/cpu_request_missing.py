@@ -39,6 +39,5 @@ RULE = Rule(
     references=(
         "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#how-pods-with-resource-requests-are-scheduled",
     ),
-    stories=("moonlight-same-failing-host", "buffer-remove-cpu-limits"),
     check=check,
 )

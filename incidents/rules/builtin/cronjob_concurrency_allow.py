@@ -40,6 +40,5 @@ spec:
     references=(
         "https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#concurrency-policy",
     ),
-    stories=("zalando-million-ways-crash", "zalando-kubecon-2019"),
     check=check,
 )

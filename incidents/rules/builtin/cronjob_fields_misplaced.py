@@ -59,6 +59,5 @@ spec:
     references=(
         "https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#writing-a-cronjob-spec",
     ),
-    stories=("zalando-million-ways-crash",),
     check=check,
 )

@@ -45,6 +45,5 @@ RULE = Rule(
     references=(
         "https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#jobs-history-limits",
     ),
-    stories=("zalando-million-ways-crash", "zalando-kubecon-2019"),
     check=check,
 )

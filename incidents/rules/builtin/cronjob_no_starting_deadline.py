@@ -33,6 +33,5 @@ RULE = Rule(
     references=(
         "https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#job-creation",
     ),
-    stories=("xing-bad-and-ugly", "zalando-kubecon-2019"),
     check=check,
 )

@@ -46,6 +46,5 @@ RULE = Rule(
   imagePullPolicy: IfNotPresent
 """,
     references=("https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy",),
-    stories=("datadog-10-ways-shoot-foot",),
     check=check,
 )

@@ -99,6 +99,5 @@ spec:
         "https://kubernetes.io/docs/concepts/security/security-checklist/",
         "https://kubernetes.io/docs/tasks/access-application-cluster/create-external-load-balancer/",
     ),
-    stories=("jwplayer-cryptominer",),
     check_input=check_input,
 )

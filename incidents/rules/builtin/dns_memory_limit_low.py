@@ -53,7 +53,6 @@ RULE = Rule(
         "https://github.com/coredns/deployment/blob/master/kubernetes/Scaling_CoreDNS.md",
         "https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/",
     ),
-    stories=("zalando-dns-outage-2019",),
     params=(
         Param(
             "dns-min-memory-limit",

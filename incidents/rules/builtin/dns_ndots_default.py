@@ -69,11 +69,6 @@ RULE = Rule(
         "https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#pod-dns-config",
         "https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/",
     ),
-    stories=(
-        "zalando-dns-outage-2019",
-        "toyota-connected-dns-storm",
-        "datadog-10-ways-shoot-foot",
-    ),
     params=(
         Param(
             "ndots-check",

@@ -67,6 +67,5 @@ RULE = Rule(
     references=(
         "https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination",
     ),
-    stories=("ravelin-ingress-endpoint-502",),
     check=check,
 )

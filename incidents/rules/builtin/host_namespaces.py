@@ -35,6 +35,5 @@ RULE = Rule(
   hostIPC: false
 """,
     references=("https://kubernetes.io/docs/concepts/security/pod-security-standards/",),
-    stories=("jwplayer-cryptominer",),
     check=check,
 )

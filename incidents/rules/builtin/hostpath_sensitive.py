@@ -54,6 +54,5 @@ containers:
         "https://kubernetes.io/docs/concepts/storage/volumes/#hostpath",
         "https://kubernetes.io/docs/concepts/security/pod-security-standards/",
     ),
-    stories=("jwplayer-cryptominer",),
     check=check,
 )

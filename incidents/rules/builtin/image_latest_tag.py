@@ -44,6 +44,5 @@ RULE = Rule(
         "https://kubernetes.io/docs/concepts/containers/images/#image-names",
         "https://kubernetes.io/docs/concepts/configuration/overview/#container-images",
     ),
-    stories=("datadog-10-ways-shoot-foot", "google-how-not-to-do-kubernetes"),
     check=check,
 )

@@ -54,6 +54,5 @@ spec:
             port: {name: http}
 """,
     references=("https://kubernetes.io/docs/concepts/services-networking/ingress/",),
-    stories=("skyscanner-couple-of-characters",),
     check_input=check_input,
 )

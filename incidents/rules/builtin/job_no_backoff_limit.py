@@ -47,6 +47,5 @@ RULE = Rule(
     references=(
         "https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-backoff-failure-policy",
     ),
-    stories=("universe-search-reporting-outage",),
     check=check,
 )

@@ -40,6 +40,5 @@ spec:
     references=(
         "https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-termination-and-cleanup",
     ),
-    stories=("zalando-million-ways-crash", "universe-search-reporting-outage"),
     check=check,
 )

@@ -78,6 +78,5 @@ spec:
         "https://kubernetes.io/releases/version-skew-policy/#kube-proxy",
         "https://discuss.circleci.com/t/incident-report-2023-03-14-delays-starting-jobs/47555",
     ),
-    stories=("circleci-delays-starting-jobs",),
     check_input=check_input,
 )

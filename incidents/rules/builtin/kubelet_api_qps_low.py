@@ -50,6 +50,5 @@ kubeAPIBurst: 100
         "https://kubernetes.io/docs/reference/config-api/kubelet-config.v1beta1/",
         "https://github.com/zalando-incubator/kubernetes-on-aws/blob/dev/docs/postmortems/jun-2019-kubelet-qps.md",
     ),
-    stories=("zalando-kubelet-qps-build-errors", "zalando-containerdays-2019"),
     check=check,
 )

@@ -56,7 +56,6 @@ spec:
         "https://kubernetes.io/docs/tasks/access-application-cluster/create-external-load-balancer/#preserving-the-client-source-ip",
         "https://kubernetes.io/docs/reference/networking/virtual-ips/#external-traffic-policy",
     ),
-    stories=("devops-hof-lb-drain",),
     params=(
         Param(
             "lb-local-min-replicas",

@@ -40,6 +40,5 @@ livenessProbe:
     references=(
         "https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/",
     ),
-    stories=("omio-cpu-limits-throttling", "thredup-stack-to-k8s"),
     check=check,
 )

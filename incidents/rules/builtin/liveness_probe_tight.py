@@ -56,6 +56,5 @@ RULE = Rule(
     references=(
         "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/",
     ),
-    stories=("nrelabs-outage", "omio-cpu-limits-throttling", "thredup-stack-to-k8s"),
     check=check,
 )

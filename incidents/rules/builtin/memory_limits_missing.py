@@ -48,10 +48,5 @@ RULE = Rule(
         "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",
         "https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/",
     ),
-    stories=(
-        "bluematador-node-oom",
-        "nunl-cluster-failure-learnings",
-        "universe-search-reporting-outage",
-    ),
     check=check,
 )

@@ -79,7 +79,6 @@ gcloud container node-pools create pool-b --cluster prod \\
         "https://cloud.google.com/kubernetes-engine/docs/how-to/flexible-pod-cidr",
         "https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/node-v1/#NodeSpec",
     ),
-    stories=("loveholidays-gke-ip-exhaustion",),
     params=(
         Param("pod-cidr", "The cluster's pod CIDR(s), comma-separated", None, _validate_cidr),
         Param(

@@ -69,6 +69,5 @@ spec:
         "https://github.com/kubernetes/enhancements/tree/master/keps/sig-cluster-lifecycle/kubeadm/2067-rename-master-label-taint",
         "https://docs.tigera.io/calico/latest/reference/resources/bgppeer",
     ),
-    stories=("reddit-pi-day-outage",),
     check=check,
 )

@@ -62,6 +62,5 @@ spec:
         "https://kubernetes.io/docs/tasks/run-application/configure-pdb/#think-about-how-your-application-reacts-to-disruptions",
         "https://kubernetes.io/docs/tasks/administer-cluster/safely-drain-node/",
     ),
-    stories=("devops-hof-lb-drain", "loveholidays-gke-upgrade-shipwreck"),
     check=check,
 )

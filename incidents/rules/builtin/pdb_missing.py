@@ -43,6 +43,5 @@ spec:
         "https://kubernetes.io/docs/concepts/workloads/pods/disruptions/",
         "https://kubernetes.io/docs/tasks/run-application/configure-pdb/",
     ),
-    stories=("loveholidays-gke-upgrade-shipwreck",),
     check=check,
 )

@@ -37,6 +37,5 @@ spec:
       app: web   # = spec.template.metadata.labels.app of the Deployment
 """,
     references=("https://kubernetes.io/docs/tasks/run-application/configure-pdb/",),
-    stories=("loveholidays-gke-upgrade-shipwreck",),
     check=check,
 )

@@ -44,6 +44,5 @@ RULE = Rule(
         "https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination",
         "https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/",
     ),
-    stories=("ravelin-ingress-endpoint-502",),
     check=check,
 )

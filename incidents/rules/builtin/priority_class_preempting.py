@@ -45,6 +45,5 @@ globalDefault: false
     references=(
         "https://kubernetes.io/docs/concepts/scheduling-eviction/pod-priority-preemption/",
     ),
-    stories=("grafana-pod-priorities-outage", "datadog-10-ways-shoot-foot"),
     check=check,
 )

@@ -38,6 +38,5 @@ RULE = Rule(
         "https://kubernetes.io/docs/concepts/security/pod-security-standards/",
         "https://kubernetes.io/docs/tasks/configure-pod-container/security-context/",
     ),
-    stories=("jwplayer-cryptominer",),
     check=check,
 )

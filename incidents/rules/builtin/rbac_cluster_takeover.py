@@ -105,6 +105,5 @@ rules:
         "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#privilege-escalation-prevention-and-bootstrapping",
         "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources",
     ),
-    stories=("jetstack-admission-webhook-outage", "jwplayer-cryptominer"),
     check=check,
 )

@@ -37,6 +37,5 @@ RULE = Rule(
     references=(
         "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/",
     ),
-    stories=("datadog-10-ways-shoot-foot",),
     check=check,
 )

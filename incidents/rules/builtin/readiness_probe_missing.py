@@ -41,6 +41,5 @@ RULE = Rule(
     references=(
         "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/",
     ),
-    stories=("ravelin-ingress-endpoint-502",),
     check=check,
 )

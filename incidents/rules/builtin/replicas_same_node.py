@@ -62,6 +62,5 @@ RULE = Rule(
         "https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/",
         "https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#inter-pod-affinity-and-anti-affinity",
     ),
-    stories=("moonlight-same-failing-host",),
     check=check,
 )

@@ -49,6 +49,5 @@ spec:
         "https://kubernetes.io/docs/concepts/services-networking/service/#defining-a-service",
         "https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/",
     ),
-    stories=("monzo-anatomy-of-outage", "monzo-payments-outage-2017"),
     check_input=check_input,
 )

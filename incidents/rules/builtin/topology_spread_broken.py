@@ -103,6 +103,5 @@ RULE = Rule(
         "https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/",
         "https://kubernetes.io/docs/reference/labels-annotations-taints/",
     ),
-    stories=("moonlight-same-failing-host",),
     check=check,
 )

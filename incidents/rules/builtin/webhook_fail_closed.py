@@ -66,6 +66,5 @@ RULE = Rule(
         "https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#avoiding-operating-on-the-kube-system-namespace",
         "https://kubernetes.io/docs/concepts/cluster-administration/admission-webhooks-good-practices/",
     ),
-    stories=("jetstack-admission-webhook-outage",),
     check=check,
 )

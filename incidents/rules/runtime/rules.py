@@ -29,7 +29,6 @@ CPU_THROTTLING = RuntimeRule(
         "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",
         "https://github.com/google/cadvisor/blob/master/docs/storage/prometheus.md",
     ),
-    stories=("airbnb-p95s-worse", "buffer-remove-cpu-limits", "omio-cpu-limits-throttling"),
     expr="sum by (namespace, pod, container) (\n"
     '  rate(container_cpu_cfs_throttled_periods_total{container!=""}[5m]))\n'
     "/ sum by (namespace, pod, container) (\n"
@@ -60,7 +59,6 @@ DNS_ERRORS = RuntimeRule(
     - {name: ndots, value: "2"}
 """,
     references=("https://coredns.io/plugins/metrics/",),
-    stories=("zalando-dns-outage-2019", "preply-dns-postmortem"),
     expr='sum by (job) (rate(coredns_dns_responses_total{rcode="SERVFAIL"}[5m]))\n'
     "  / sum by (job) (rate(coredns_dns_responses_total[5m]))\n"
     "  > 0.01",
@@ -92,7 +90,6 @@ service:
         "https://docs.fluentbit.io/manual/administration/monitoring",
         "https://prometheuskube.com/why-we-switched-from-fluent-bit-to-fluentd-in-2-hours",
     ),
-    stories=("prometheuskube-fluent-bit-to-fluentd",),
     expr="sum by (instance) (rate(fluentbit_input_records_total[10m])) > 0\n"
     "unless\n"
     "sum by (instance) (rate(fluentbit_output_proc_records_total[10m])) > 0",
@@ -120,7 +117,6 @@ pipeline:
     storage.total_limit_size: 5G
 """,
     references=("https://docs.fluentbit.io/manual/administration/monitoring",),
-    stories=("prometheuskube-fluent-bit-to-fluentd",),
     expr="sum by (instance, name) (increase(fluentbit_output_retries_failed_total[10m])) > 0",
     for_="0m",
     annotations={
@@ -147,12 +143,6 @@ kubectl describe pod <name> | sed -n '/Events/,$p'
     references=(
         "https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/",
         "https://github.com/kubernetes/kube-state-metrics/blob/main/docs/metrics/workload/pod-metrics.md",
-    ),
-    stories=(
-        "loveholidays-gke-ip-exhaustion",
-        "saltside-first-outage",
-        "freenow-workers-unable-to-join",
-        "neon-delayed-compute-starts",
     ),
     expr='sum by (namespace) (kube_pod_status_phase{phase="Pending"}) > 0',
     for_="15m",
@@ -182,7 +172,6 @@ conntrack:
         "https://kubernetes.io/docs/reference/config-api/kube-proxy-config.v1alpha1/",
         "https://deploy.live/blog/kubernetes-networking-problems-due-to-the-conntrack/",
     ),
-    stories=("loveholidays-conntrack-networking",),
     expr="node_nf_conntrack_entries / node_nf_conntrack_entries_limit > 0.8",
     for_="5m",
     annotations={"summary": "conntrack table on {{ $labels.instance }} is above 80% full"},
@@ -210,11 +199,6 @@ CONNTRACK_INSERT_FAILED = RuntimeRule(
         "https://github.com/prometheus/node_exporter/blob/master/collector/conntrack_linux.go",
         "https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/",
     ),
-    stories=(
-        "mindtickle-intermittent-delays",
-        "preply-dns-postmortem",
-        "prezi-kubernetes-crime-story",
-    ),
     expr="sum by (instance) (increase(node_conntrack_stat_insert_failed[5m])) > 0",
     for_="0m",
     annotations={"summary": "conntrack insertions fail on {{ $labels.instance }}"},
@@ -239,12 +223,6 @@ OOM_KILLED = RuntimeRule(
 """,
     references=(
         "https://github.com/kubernetes/kube-state-metrics/blob/main/docs/metrics/workload/pod-metrics.md",
-    ),
-    stories=(
-        "zalando-dns-outage-2019",
-        "zalando-kubecon-2019",
-        "zalando-fallacies-distributed-aws",
-        "zalando-containerdays-2019",
     ),
     expr="(sum by (namespace, pod, container) "
     "(increase(kube_pod_container_status_restarts_total[15m])) > 0)\n"
@@ -278,14 +256,6 @@ evictionHard: {memory.available: 500Mi}
     references=(
         "https://kubernetes.io/docs/concepts/architecture/nodes/#condition",
         "https://kubernetes.io/docs/tasks/administer-cluster/reserve-compute-resources/",
-    ),
-    stories=(
-        "turnitin-elb-outage",
-        "airmap-platform-outage",
-        "zalando-hamburg-meetup-2019",
-        "nordstrom-101-ways-crash",
-        "oath-101-ways-break-recover",
-        "datadog-multi-region-outage-2023",
     ),
     expr='kube_node_status_condition{condition="Ready",status="true"} == 0',
     for_="5m",
@@ -327,7 +297,6 @@ spec:
         "https://kubernetes.io/docs/reference/instrumentation/metrics/",
         "https://kubernetes.io/docs/concepts/cluster-administration/flow-control/",
     ),
-    stories=("openai-telemetry-outage", "civis-breaking-kubernetes", "fullstaq-dex-etcd"),
     expr="histogram_quantile(0.99, sum by (le, verb) (\n"
     "  rate(apiserver_request_duration_seconds_bucket{\n"
     '  verb!~"WATCH|WATCHLIST|CONNECT|LIST",\n'
@@ -359,7 +328,6 @@ kubectl logs <pod> -c <container> --previous
         "https://github.com/kubernetes/kube-state-metrics/blob/main/docs/metrics/workload/pod-metrics.md",
         "https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/",
     ),
-    stories=("exponea-istio-integration", "veracode-outages"),
     expr="sum by (namespace) (\n"
     '  kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}) > 0',
     for_="15m",
@@ -390,7 +358,6 @@ env:
         "https://github.com/prometheus/node_exporter/blob/master/collector/netstat_linux.go",
         "https://github.com/aws/amazon-vpc-cni-k8s#aws_vpc_k8s_cni_externalsnat",
     ),
-    stories=("mindtickle-eks-missing-packet",),
     expr="sum by (instance) (rate(node_netstat_Tcp_RetransSegs[5m]))\n"
     "/ sum by (instance) (rate(node_netstat_Tcp_OutSegs[5m]))\n"
     "> 0.02",
