@@ -50,19 +50,52 @@ class StoryAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk:
-            # Inside the admin's transaction: lock the row so the check and the save are atomic.
-            current = Story.objects.select_for_update().filter(pk=self.instance.pk).first()
-            expected = cleaned.get("version")
-            if current is not None and expected is not None and current.version != expected:
-                raise forms.ValidationError(str(services.StaleStoryError(current, expected)))
+            # Inside the admin's transaction: the row stays locked until save_model's write.
+            try:
+                services.story_lock(
+                    story_pk=self.instance.pk, expected_version=cleaned.get("version")
+                )
+            except services.StaleStoryError as exc:
+                raise forms.ValidationError(str(exc)) from None
+            except Story.DoesNotExist:
+                pass  # deleted meanwhile: the admin's own lookup reports it
         return cleaned
+
+    def admin_data(self) -> dict:
+        """What the curator changed (every field for a new story), for the services."""
+        names = self.changed_data if self.instance.pk else list(self.cleaned_data)
+        return {n: self.cleaned_data[n] for n in names if n in self.cleaned_data and n != "version"}
+
+
+LINKS_NOTE = (
+    "Story-rule links are curated in incidents/data/story_rules.yaml (with the story files) and "
+    "loaded by load_stories; here they are read-only, so a load never overwrites an admin edit."
+)
 
 
 class StoryRuleInline(admin.TabularInline):
+    """The links of a story or a rule, shown read-only (their owner is the links file)."""
+
     model = StoryRule
     extra = 0
-    autocomplete_fields = ["rule"]
     fields = ["rule", "note"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = "Rule links (read-only: edit incidents/data/story_rules.yaml)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RuleStoryInline(StoryRuleInline):
+    fields = ["story", "note"]
+    readonly_fields = fields
 
 
 @admin.register(Story)
@@ -145,15 +178,24 @@ class StoryAdmin(SimpleHistoryAdmin):
         return form
 
     def save_model(self, request, obj, form, change):
+        """Through the services, like every other write: version, published_at, history, the
+        search index and the page cache are theirs to keep."""
         if change:
-            current = Story.objects.get(pk=obj.pk)
-            obj.version = current.version + 1
-        obj._history_user = request.user
-        obj.save()
+            services.story_update(
+                story=obj,
+                data=form.admin_data(),
+                expected_version=form.cleaned_data.get("version"),
+                user=request.user,
+            )  # obj is refreshed to the saved row
+            return
+        story = services.story_create(data=form.admin_data(), user=request.user)
+        obj.__dict__.update({k: v for k, v in story.__dict__.items() if not k.startswith("_")})
+        obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        services.search.index_stories_on_commit([form.instance.pk])
+        """The services set categories and technologies; the link inline is read-only."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj):
         services.story_delete(story=obj, user=request.user)
@@ -224,7 +266,7 @@ class RuleAdmin(admin.ModelAdmin):
     list_filter = ["severity", "kind", "active"]
     search_fields = ["rule_id", "slug", "title"]
     readonly_fields = ["rule_id", "slug", "title", "severity", "kind", "summary", "synced_at"]
-    inlines = [StoryRuleInline]
+    inlines = [RuleStoryInline]
 
     def has_add_permission(self, request):
         return False  # rows come from the code registry (sync_rules)
@@ -235,10 +277,25 @@ class RuleAdmin(admin.ModelAdmin):
 
 @admin.register(StoryRule)
 class StoryRuleAdmin(admin.ModelAdmin):
+    """Read-only: the links' owner is incidents/data/story_rules.yaml (see LINKS_NOTE)."""
+
     list_display = ["rule", "story", "note"]
     list_filter = ["rule"]
     search_fields = ["story__title", "rule__rule_id", "note"]
-    autocomplete_fields = ["story", "rule"]
+    readonly_fields = ["rule", "story", "note"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        messages.info(request, LINKS_NOTE)
+        return super().changelist_view(request, extra_context=extra_context)
 
 
 @admin.register(ApiToken)
@@ -273,12 +330,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["name"])
+            services.api_token_rename(token=obj, name=obj.name)
             return
-        from incidents.api.auth import api_token_create
-
         user = obj.user if request.user.is_superuser else request.user
-        token, plaintext = api_token_create(user=user, name=obj.name)
+        token, plaintext = services.api_token_create(user=user, name=obj.name)
         obj.__dict__.update({k: v for k, v in token.__dict__.items() if not k.startswith("_")})
         obj._state.adding = False
         self.message_user(
@@ -289,11 +344,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset):
-        from incidents.api.auth import api_token_revoke
-
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):
-            api_token_revoke(token=token)
+            services.api_token_revoke(token=token)
             count += 1
         message = ngettext("Revoked %(count)d token.", "Revoked %(count)d tokens.", count)
         self.message_user(request, message % {"count": count}, messages.SUCCESS)

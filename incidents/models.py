@@ -328,7 +328,7 @@ class ApiToken(models.Model):
 
     The token reads `kb_<prefix>_<secret>`; the prefix finds the row, the hash proves the secret.
     Tokens are created, listed and revoked in the admin and with `manage_api_tokens`
-    (incidents.api.auth has the functions both call).
+    (both call the functions in incidents.services; incidents.api.auth has the format).
     """
 
     user = models.ForeignKey(

@@ -1,7 +1,9 @@
-"""Writes. Every change to stories goes through here: admin, API, loaders and forms alike.
+"""Writes. Every change goes through here: stories, their links, the vocabulary, the rule rows
+and API tokens, whether it comes from the admin, the API, a form, a loader or a command.
 
-Each write bumps the story's `version` (optimistic locking) inside a transaction that first
-locks the row, and schedules a search-index update for after the commit.
+Each story update bumps the story's `version` (optimistic locking) inside a transaction that
+first locks the row (`story_lock`), and every story write schedules a search-index update for
+after the commit. Reads are in `incidents.selectors`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents import pagecache, search
-from incidents.models import Category, Rule, Status, Story, StoryRule, Technology
+from incidents.models import ApiToken, Category, Rule, Status, Story, StoryRule, Technology
 
 M2M_FIELDS = ("technologies", "categories")
 
@@ -85,6 +87,18 @@ def story_create(*, data: Mapping[str, Any], user: Any = None) -> Story:
     return _save(story, _set_fields(story, data), user=user)
 
 
+def story_lock(*, story_pk: int, expected_version: int | None) -> Story:
+    """Lock the story's row for the rest of the caller's transaction and return it as stored;
+    StaleStoryError when someone saved it since `expected_version` (None: any version).
+
+    The one version check: story_update runs it, and so does the admin's change form while
+    validating (inside the admin's transaction), so a stale save is a form error, not a 500."""
+    current = Story.objects.select_for_update().get(pk=story_pk)
+    if expected_version is not None and current.version != expected_version:
+        raise StaleStoryError(current, expected_version)
+    return current
+
+
 @transaction.atomic
 def story_update(
     *, story: Story, data: Mapping[str, Any], expected_version: int | None, user: Any = None
@@ -98,9 +112,7 @@ def story_update(
     (with `If-Match: *`, four clients patching different fields lost some of them). `story` is
     refreshed to the saved state, which is also returned.
     """
-    current = Story.objects.select_for_update().get(pk=story.pk)
-    if expected_version is not None and current.version != expected_version:
-        raise StaleStoryError(current, expected_version)
+    current = story_lock(story_pk=story.pk, expected_version=expected_version)
     m2m = _set_fields(current, data)
     current.version += 1
     fields = [f for f in data if f not in M2M_FIELDS and f not in _NOT_WRITABLE]
@@ -162,7 +174,8 @@ def vocabulary_sync(*, categories: Iterable[Mapping], technologies: Iterable[Map
 
 @transaction.atomic
 def story_rule_links_sync(*, links: Iterable[Mapping[str, str]]) -> dict[str, int]:
-    """Mirror the curated story-rule links (from the repository) into the database.
+    """Mirror the curated story-rule links (incidents/data/story_rules.yaml, their one owner)
+    into StoryRule rows.
 
     Links to unknown stories or rules raise ValidationError: curated data must be consistent.
     Links that are no longer listed are removed; notes are updated in place.
@@ -434,8 +447,8 @@ def rules_sync(*, registry=None) -> dict[str, int]:
             row.save(update_fields=["active"])
             counts["deactivated"] += 1
     # A slug can move to another rule ID (a rule replaced under a new ID, two slugs swapped).
-    # Slugs are unique, so first park every row whose slug is about to change or is wanted by
-    # another ID under a placeholder; the loop below then gives each row its final slug.
+    # Slugs are unique, so first every row holding a slug that another ID wants is parked under
+    # a placeholder only it can have; the loop below then gives each row its final slug.
     wanted_slugs = {fields["slug"]: rule_id for rule_id, fields in wanted.items()}
     for rule_id, row in existing.items():
         owner = wanted_slugs.get(row.slug)
@@ -458,3 +471,45 @@ def rules_sync(*, registry=None) -> dict[str, int]:
             counts["unchanged"] += 1
     pagecache.bump()
     return counts
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+def api_token_create(*, user: Any, name: str) -> tuple[ApiToken, str]:
+    """A new token for `user`. Returns the row and the plaintext, which is shown once; only its
+    SHA-256 is stored (incidents.api.auth has the format)."""
+    from django.db import IntegrityError
+
+    from incidents.api.auth import hash_token, new_token
+
+    name = name.strip()
+    if not name:
+        raise ValueError("a token needs a name")
+    for _ in range(5):
+        prefix, plaintext = new_token()
+        try:
+            with transaction.atomic():
+                token = ApiToken.objects.create(
+                    user=user, name=name[:100], prefix=prefix, token_hash=hash_token(plaintext)
+                )
+        except IntegrityError:  # a prefix collision: astronomically rare, try another
+            continue
+        return token, plaintext
+    raise RuntimeError("could not allocate a unique token prefix")
+
+
+def api_token_rename(*, token: ApiToken, name: str) -> ApiToken:
+    name = name.strip()
+    if not name:
+        raise ValueError("a token needs a name")
+    token.name = name[:100]
+    token.save(update_fields=["name"])
+    return token
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token

@@ -142,3 +142,69 @@ def test_history_page_allows_only_its_one_inline_style(curator_client, make_stor
     assert "unsafe-inline" not in policy
     change = curator_client.get(reverse("admin:incidents_story_change", args=[story.pk]))
     assert change["Content-Security-Policy"] == settings.KB_CONTENT_SECURITY_POLICY
+
+
+@pytest.mark.django_db
+def test_publishing_from_the_change_form_stamps_published_at_and_indexes_the_story(
+    curator_client, make_story, search_index, django_capture_on_commit_callbacks
+):
+    from incidents import search
+
+    story = make_story(title="Kubelet flapped under zqxjv pressure", status="draft")
+    search_index()
+    assert search.search("zqxjv").total == 0  # drafts are not searchable
+    url = reverse("admin:incidents_story_change", args=[story.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = curator_client.post(url, _change_form_data(story, status="published"))
+    assert response.status_code == 302
+    story.refresh_from_db()
+    assert story.status == "published" and story.published_at is not None
+    assert story.version == 2
+    assert story.history.first().history_user.username == "curator"
+    assert [hit.story.pk for hit in search.search("zqxjv").hits] == [story.pk]
+
+
+@pytest.mark.django_db
+def test_adding_a_story_in_the_admin_goes_through_the_services(
+    curator_client, make_story, django_capture_on_commit_callbacks
+):
+    from incidents import search
+
+    template = make_story()
+    data = _change_form_data(
+        template,
+        slug="added-in-admin",
+        title="Added in the admin with wqpzk",
+        source_url="https://example.com/added",
+        status="published",
+        version="",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = curator_client.post(reverse("admin:incidents_story_add"), data)
+    assert response.status_code == 302
+    added = Story.objects.get(slug="added-in-admin")
+    assert added.published_at is not None and added.version == 1
+    assert [hit.story.pk for hit in search.search("wqpzk").hits] == [added.pk]
+
+
+@pytest.mark.django_db
+def test_story_rule_links_are_read_only_in_the_admin(curator_client, make_story):
+    """The links file owns the links: an admin edit would be overwritten by the next load."""
+    from incidents.models import Rule, StoryRule
+
+    story = make_story()
+    rule = Rule.objects.create(
+        rule_id="KB033", slug="dns-memory-limit-low", title="DNS", severity="warning"
+    )
+    link = StoryRule.objects.create(story=story, rule=rule, note="From the links file.")
+    change = reverse("admin:incidents_storyrule_change", args=[link.pk])
+    response = curator_client.post(change, {"story": story.pk, "rule": rule.pk, "note": "Edited."})
+    assert response.status_code == 403
+    assert curator_client.get(reverse("admin:incidents_storyrule_add")).status_code == 403
+    link.refresh_from_db()
+    assert link.note == "From the links file."
+    page = curator_client.get(reverse("admin:incidents_story_change", args=[story.pk]))
+    assert "From the links file." in page.content.decode()
+    assert "story_rules.yaml" in page.content.decode()
+    listing = curator_client.get(reverse("admin:incidents_storyrule_changelist"))
+    assert "incidents/data/story_rules.yaml" in listing.content.decode()

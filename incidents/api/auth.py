@@ -1,4 +1,5 @@
-"""API tokens: create, revoke, authenticate. Only a SHA-256 of each token is ever stored.
+"""API tokens: their format and authentication. Only a SHA-256 of each token is ever stored;
+creating, renaming and revoking one are writes, in `incidents.services`.
 
 A token is `kb_<prefix>_<secret>`: 8 random characters of prefix (stored in clear, to find the
 row with one indexed lookup) and 43 of secret (256 bits from `secrets`). With that much entropy a
@@ -17,8 +18,6 @@ import string
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -47,30 +46,10 @@ def _split(token: str) -> tuple[str, str] | None:
     return prefix, secret
 
 
-def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
-    """A new token for `user`. Returns the row and the plaintext, which is shown once."""
-    name = name.strip()
-    if not name:
-        raise ValueError("a token needs a name")
-    for _ in range(5):
-        prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
-        plaintext = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-        try:
-            with transaction.atomic():
-                token = ApiToken.objects.create(
-                    user=user, name=name[:100], prefix=prefix, token_hash=hash_token(plaintext)
-                )
-        except IntegrityError:  # a prefix collision: astronomically rare, try another
-            continue
-        return token, plaintext
-    raise RuntimeError("could not allocate a unique token prefix")
-
-
-def api_token_revoke(*, token: ApiToken) -> ApiToken:
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-    return token
+def new_token() -> tuple[str, str]:
+    """A fresh (prefix, plaintext) pair; `incidents.services.api_token_create` stores its hash."""
+    prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
+    return prefix, f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
 
 
 def api_token_authenticate(plaintext: str) -> ApiToken | None:

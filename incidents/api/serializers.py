@@ -13,6 +13,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents import selectors
 from incidents.markdown import render_markdown
 from incidents.models import Category, Platform, Provenance, SourceKind, Status, Story, Technology
 
@@ -71,7 +72,7 @@ class StoryListItemSerializer(StoryLinksMixin, serializers.Serializer):
     score = serializers.SerializerMethodField(help_text="Relevance; null when not searching.")
 
     def get_rules(self, story: Story) -> list[str]:
-        return [link.rule.rule_id for link in story.rule_links.all()]
+        return [link.rule.rule_id for link in selectors.rules_for_story(story)]
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
     def get_highlights(self, story: Story) -> dict[str, str]:
@@ -116,7 +117,7 @@ def story_items(
             "summary": story.summary,
             "categories": [{"slug": c.slug, "name": c.name} for c in story.categories.all()],
             "technologies": [{"slug": t.slug, "name": t.name} for t in story.technologies.all()],
-            "rules": [link.rule.rule_id for link in story.rule_links.all()],
+            "rules": [link.rule.rule_id for link in selectors.rules_for_story(story)],
             "highlights": highlights.get(story.pk, {}),
             "score": scores.get(story.pk),
         }
@@ -261,7 +262,7 @@ class StoryDetailSerializer(StoryLinksMixin, serializers.Serializer):
                 "url": _absolute(request, reverse("incidents:rule", args=[link.rule.rule_id])),
                 "api_url": _absolute(request, reverse("api:rule-detail", args=[link.rule.rule_id])),
             }
-            for link in story.rule_links.all()
+            for link in selectors.rules_for_story(story)
         ]
 
     @extend_schema_field(ExposureSerializer(allow_null=True))

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.openapi import AutoSchema
@@ -41,7 +41,7 @@ from incidents.api.filters import (
 )
 from incidents.api.parsers import MANIFEST_PARSERS, PlainTextParser, RawBody, SafeJSONParser
 from incidents.api.throttling import KBThrottle
-from incidents.models import Story, StoryRule
+from incidents.models import Story
 
 # Input errors and warnings listed in a check's answer (all are counted in its summary): a 1 MiB
 # file of duplicate keys has 200,000, which made a 21-30 MB response.
@@ -155,12 +155,7 @@ class ApiRootView(KBApiMixin, APIView):
 
 
 def _prefetch(stories: list[Story]) -> None:
-    prefetch_related_objects(
-        stories,
-        "categories",
-        "technologies",
-        Prefetch("rule_links", queryset=StoryRule.objects.select_related("rule")),
-    )
+    prefetch_related_objects(stories, "categories", "technologies", selectors.rule_links_prefetch())
 
 
 ORDER_KEYS = {
@@ -394,16 +389,10 @@ def _if_match(request: Request, story: Story) -> int | None:
 
 
 def _rule_payload(rules: list, request: Request, *, detail: bool) -> list[dict[str, Any]]:
-    ids = [r.id for r in rules]
-    notes = selectors.rule_story_notes(ids)
-    wanted = {slug for r in rules for slug in r.stories} | {
-        slug for by_slug in notes.values() for slug in by_slug
-    }
-    stories = selectors.stories_by_slugs(sorted(wanted))
+    linked = selectors.stories_for_rules([r.id for r in rules])
     out = []
     for rule in rules:
         data = rule_docs(rule)
-        slugs = list(dict.fromkeys([*rule.stories, *notes[rule.id]]))
         item = {
             key: data[key] for key in ("id", "slug", "title", "severity", "type", "kinds", "checks")
         }
@@ -411,14 +400,13 @@ def _rule_payload(rules: list, request: Request, *, detail: bool) -> list[dict[s
         item["api_url"] = _absolute(request, reverse("api:rule-detail", args=[rule.id]))
         item["stories"] = [
             {
-                "slug": slug,
-                "title": stories[slug].title,
-                "url": _absolute(request, stories[slug].get_absolute_url()),
-                "api_url": _absolute(request, reverse("api:story-detail", args=[slug])),
-                "note": notes[rule.id].get(slug),
+                "slug": x.story.slug,
+                "title": x.story.title,
+                "url": _absolute(request, x.story.get_absolute_url()),
+                "api_url": _absolute(request, reverse("api:story-detail", args=[x.story.slug])),
+                "note": x.note,
             }
-            for slug in slugs
-            if slug in stories
+            for x in linked[rule.id]
         ]
         if detail:
             item.update({k: data[k] for k in ("why", "fix", "fix_example", "references")})
@@ -571,21 +559,10 @@ class CheckView(KBApiMixin, APIView):
                 code="invalid_manifests",
                 details=details,
             )
-        slugs = sorted({slug for f in report.findings for slug in f.rule.stories})
-        stories = selectors.stories_by_slugs(slugs)
-
-        def resolve(slug: str) -> dict[str, Any] | None:
-            story = stories.get(slug)
-            if story is None:
-                return None
-            return {
-                "slug": story.slug,
-                "title": story.title,
-                "organisation": story.organisation,
-                "year": story.year,
-                "source_url": story.source_url,
-                "url": _absolute(request, story.get_absolute_url()),
-            }
+        resolve = selectors.story_resolver(
+            absolute=request.build_absolute_uri,
+            slugs={slug for f in report.findings for slug in f.rule.stories},
+        )
 
         def rule_url(rule_id: str) -> str:
             return _absolute(request, reverse("incidents:rule", args=[rule_id]))

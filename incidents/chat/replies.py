@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import strip_tags
@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from incidents import search, selectors
 from incidents.markdown import render_markdown
-from incidents.models import Story, StoryRule
+from incidents.models import Story
 
 TOP = 3
 MAX_QUERY = 300
@@ -99,7 +99,7 @@ def _story_item(story: Story) -> StoryItem:
         fix=one_line(story.fix),
         rules=[
             Link(link.rule.rule_id, absolute(reverse("incidents:rule", args=[link.rule.rule_id])))
-            for link in story.rule_links.all()
+            for link in selectors.rules_for_story(story)
         ],
         summary_zh=one_line(story.summary_zh) if chinese else "",
     )
@@ -128,9 +128,7 @@ def help_reply(note: str = "") -> Reply:
 def story_reply(query: str, *, share: bool = False) -> Reply:
     results = search.search(query, filters={}, page=1, per_page=TOP, highlight=False)
     stories = [hit.story for hit in results.hits][:TOP]
-    prefetch_related_objects(
-        stories, Prefetch("rule_links", queryset=StoryRule.objects.select_related("rule"))
-    )
+    prefetch_related_objects(stories, selectors.rule_links_prefetch())
     more = Link(
         _("All %(total)s results") % {"total": results.total}
         if results.total
@@ -184,28 +182,20 @@ def story_reply(query: str, *, share: bool = False) -> Reply:
 
 
 def rule_reply(key: str, *, share: bool = False) -> Reply:
-    from incidents.rules.registry import REGISTRY, UnknownRule
-
-    try:
-        rule = REGISTRY.lookup(key[:60])
-    except UnknownRule:
+    rule = selectors.rule_lookup(key[:60])
+    if rule is None:
         return Reply(
             kind="unknown_rule",
             query=key,
             heading=_("There is no rule “%(key)s”.") % {"key": key[:60]},
         )
-    slugs = list(dict.fromkeys([*rule.stories, *selectors.rule_story_notes([rule.id])[rule.id]]))
-    stories = selectors.stories_by_slugs(slugs)
+    linked = selectors.stories_for_rule(rule.id)
     return Reply(
         kind="rule",
         query=key,
         heading=f"{rule.id} {rule.title} ({rule.severity.label})",
         lines=[(_("Checks"), one_line(rule.checks, 300)), (_("Fix"), one_line(rule.fix, 300))],
-        links=[
-            Link(stories[slug].title, absolute(stories[slug].get_absolute_url()))
-            for slug in slugs
-            if slug in stories
-        ],
+        links=[Link(item.story.title, absolute(item.story.get_absolute_url())) for item in linked],
         more=Link(_("Rule page"), absolute(reverse("incidents:rule", args=[rule.id]))),
         share=share,
     )

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import pagecache, selectors
-from incidents.models import Platform, Provenance, SourceKind, Status, StoryRule
+from incidents.models import Platform, Provenance, SourceKind
 from incidents.views import pages
 
 SCHEMA_VERSION = "2"  # 2: date split into published_date/incident_date; provenance levels
@@ -67,11 +67,7 @@ NAMES = [name for name, _, _ in FIELDS]
 
 def _records(request: HttpRequest) -> list[dict[str, Any]]:
     stories = list(selectors.story_list())
-    rules: dict[int, list[str]] = {}
-    for story_id, rule_id in StoryRule.objects.filter(
-        story__status=Status.PUBLISHED, rule__active=True
-    ).values_list("story_id", "rule__rule_id"):
-        rules.setdefault(story_id, []).append(rule_id)
+    rules = selectors.rule_ids_by_story()
     base = request.build_absolute_uri("/").rstrip("/")
     return [
         {

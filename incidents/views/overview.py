@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from incidents import charts, pagecache
-from incidents.models import SourceKind, Status, Story, StoryRule
+from incidents import charts, pagecache, selectors
+from incidents.models import SourceKind, Status, Story
 from incidents.views import pages, rulebook
 
 MATRIX_ROWS = 100  # stories drawn in the coverage matrix, most-covered first
@@ -33,7 +33,7 @@ class StoryRow:
 
 
 def coverage() -> dict:
-    """Which published stories each rule catches (curated links plus the registry's own list).
+    """Which published stories each rule catches (the curated story-rule links).
 
     With tens of thousands of stories the matrix and the gap list show the first MATRIX_ROWS
     and LIST_LIMIT stories and say how many there are in all.
@@ -44,13 +44,7 @@ def coverage() -> dict:
     stories = [StoryRow(*row) for row in rows]
     rules = rulebook.all_rules()
     published = {s.slug for s in stories}
-    links = {
-        (slug, rule_id)
-        for slug, rule_id in StoryRule.objects.filter(story__status=Status.PUBLISHED).values_list(
-            "story__slug", "rule__rule_id"
-        )
-    }
-    links |= {(slug, r.id) for r in rules for slug in r.stories if slug in published}
+    links = {(slug, rule_id) for slug, rule_id in selectors.link_pairs() if slug in published}
     per_story: dict[str, int] = {}
     for slug, _rule in links:
         per_story[slug] = per_story.get(slug, 0) + 1

@@ -1,8 +1,9 @@
 """The rule library as the pages see it: registry metadata joined with the curated story links.
 
-The registry (incidents.rules) is the source of truth for what a rule is; the database holds the
-curated story-rule notes. Imports of the rule engine are deferred so pages that never show a rule
-do not pay for loading it.
+The registry (incidents.rules) is the source of truth for what a rule is; the links and their
+notes come from `incidents.selectors` (rows mirrored from incidents/data/story_rules.yaml).
+Imports of the rule engine are deferred so pages that never show a rule do not pay for loading
+it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from django.urls import reverse
 
 from incidents import selectors
-from incidents.models import Status, Story, StoryRule
+from incidents.models import Story
 
 
 @dataclass
@@ -71,22 +72,22 @@ def _ref(meta: Any, note: str = "") -> RuleRef:
 
 
 def rules_for_story(story: Story) -> list[RuleRef]:
-    """Rules linked to a story: curated links (with their notes) and rules naming the story."""
+    """Rules linked to a story, with their notes: errors first, then by ID."""
     reg = registry()
-    refs: dict[str, RuleRef] = {}
-    for link in story.rule_links.all():
+    refs = []
+    for link in selectors.rules_for_story(story):
         rule = link.rule
         if rule.rule_id in reg:
-            refs[rule.rule_id] = _ref(reg.get(rule.rule_id), link.note)
-        elif rule.active:
-            refs[rule.rule_id] = RuleRef(
-                rule.rule_id, rule.slug, rule.title, rule.severity, rule.kind, rule.summary,
-                link.note,
+            refs.append(_ref(reg.get(rule.rule_id), link.note))
+        else:  # a row sync_rules has not caught up with: show what the row says
+            refs.append(
+                RuleRef(
+                    rule.rule_id, rule.slug, rule.title, rule.severity, rule.kind, rule.summary,
+                    link.note,
+                )
             )  # fmt: skip
-    for meta in reg.filter(story=story.slug):
-        refs.setdefault(meta.id, _ref(meta))
     order = {"error": 0, "warning": 1, "info": 2}
-    return sorted(refs.values(), key=lambda r: (order.get(r.severity, 3), r.id))
+    return sorted(refs, key=lambda r: (order.get(r.severity, 3), r.id))
 
 
 def catalog() -> list[RuleRef]:
@@ -94,66 +95,20 @@ def catalog() -> list[RuleRef]:
 
     The catalog is cached and unpickled on every request: with 10,000 stories a rule can have
     hundreds of linked stories, so only the few the page names are kept, as plain links."""
-    reg = registry()
-    rules = reg.all()
-    slugs = {slug for r in rules for slug in r.stories}
-    by_slug = selectors.stories_by_slugs(slugs, fields=("title", "organisation", "year"))
-    linked = selectors.story_links_for_rules([r.id for r in rules])
+    rules = registry().all()
+    linked = selectors.stories_for_rules([r.id for r in rules])
     refs = []
     for meta in rules:
         ref = _ref(meta)
-        stories = {s.slug: s for s in linked.get(meta.id, [])}
-        for slug in meta.stories:
-            if slug in by_slug:
-                stories.setdefault(slug, by_slug[slug])
-        ref.story_count = len(stories)
+        ref.story_count = len(linked[meta.id])
         ref.stories = [
-            StoryLink(s.get_absolute_url(), s.organisation, s.year)
-            for s in list(stories.values())[:CATALOG_STORIES]
+            StoryLink(item.story.get_absolute_url(), item.story.organisation, item.story.year)
+            for item in linked[meta.id][:CATALOG_STORIES]
         ]
         refs.append(ref)
     return refs
 
 
 def evidence_for(meta: Any) -> list[tuple[Story, str]]:
-    """Published stories that show why a rule matters, each with its curated note if any."""
-    notes = {
-        link.story.slug: link.note
-        for link in StoryRule.objects.filter(rule__rule_id=meta.id, story__status=Status.PUBLISHED)
-        .select_related("story")
-        .only("note", "story__slug")
-    }
-    slugs = list(dict.fromkeys([*meta.stories, *notes]))
-    stories = selectors.stories_by_slugs(slugs, fields=("title", "organisation", "year"))
-    return [(stories[s], notes.get(s, "")) for s in slugs if s in stories]
-
-
-def story_resolver(request) -> Any:
-    """A story_resolver for incidents.rules.formats: slug -> public facts, or None.
-
-    The first lookup reads every story the registry's rules name in one query: a SARIF report
-    describes every rule with its stories, and one query per slug was most of its time."""
-    cache: dict[str, dict | None] = {}
-    fields = ("title", "organisation", "year", "source_url")
-
-    def facts(story: Story) -> dict:
-        return {
-            "slug": story.slug,
-            "title": story.title,
-            "organisation": story.organisation,
-            "year": story.year,
-            "source_url": story.source_url,
-            "url": request.build_absolute_uri(story.get_absolute_url()),
-        }
-
-    def resolve(slug: str) -> dict | None:
-        if not cache:
-            named = {s for rule in all_rules() for s in rule.stories}
-            found = selectors.stories_by_slugs(named, fields=fields)
-            cache.update({s: facts(found[s]) if s in found else None for s in named})
-        if slug not in cache:
-            story = selectors.stories_by_slugs([slug], fields=fields).get(slug)
-            cache[slug] = facts(story) if story else None
-        return cache[slug]
-
-    return resolve
+    """Published stories that show why a rule matters, each with its curated note."""
+    return [(item.story, item.note) for item in selectors.stories_for_rule(meta.id)]

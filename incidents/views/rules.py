@@ -140,8 +140,7 @@ MAX_REDOWNLOAD_CHARS = 1024 * 1024  # inputs up to this size get the download bu
 
 
 def _groups(report, limit: int = MAX_PAGE_OBJECTS) -> list[ObjectGroup]:
-    slugs = {slug for f in report.findings for slug in f.rule.stories}
-    stories = selectors.stories_by_slugs(slugs)
+    stories = selectors.stories_by_slugs({slug for f in report.findings for slug in f.rule.stories})
     groups = []
     for (file, document, kind, namespace, name, api_version), findings in report.by_object()[
         :limit
@@ -202,7 +201,7 @@ def check(request: HttpRequest) -> HttpResponse:
     fmt = request.POST.get("format", "html")
     if fmt in DOWNLOADS:
         content_type, filename = DOWNLOADS[fmt]
-        resolver = rulebook.story_resolver(request)
+        resolver = selectors.report_story_resolver(absolute=request.build_absolute_uri)
 
         def rule_url(rule_id: str) -> str:
             return request.build_absolute_uri(reverse("incidents:rule", args=[rule_id]))

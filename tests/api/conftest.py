@@ -7,8 +7,8 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from incidents import search
-from incidents.api.auth import api_token_create
 from incidents.models import Rule, StoryRule
+from incidents.services import api_token_create
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from incidents.api.auth import api_token_create
+from incidents.services import api_token_create
 
 GOLDEN = Path(settings.BASE_DIR) / "schema" / "openapi.yaml"
 

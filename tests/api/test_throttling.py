@@ -7,7 +7,7 @@ import random
 import pytest
 from rest_framework.test import APIClient
 
-from incidents.api.auth import api_token_create
+from incidents.services import api_token_create
 
 
 @pytest.fixture

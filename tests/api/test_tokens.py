@@ -9,8 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from incidents.api.auth import api_token_authenticate, api_token_create
+from incidents.api.auth import api_token_authenticate
 from incidents.models import ApiToken
+from incidents.services import api_token_create
 
 
 def test_only_a_hash_of_the_token_is_stored(curator):

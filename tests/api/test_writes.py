@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from incidents.api.auth import api_token_create, api_token_revoke
 from incidents.models import Story
+from incidents.services import api_token_create, api_token_revoke
 
 NEW = {
     "slug": "new-story",

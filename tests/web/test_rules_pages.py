@@ -73,7 +73,20 @@ def test_rule_page_shows_the_stories_as_evidence_with_notes(client, dataset):
     assert "The stories behind it" in body
     assert 'href="/stories/oom-at-acme/"' in body
     assert "The batch pods had no memory limit." in body
-    assert 'href="/stories/bluematador-node-oom/"' in body  # named by the registry
+
+
+@pytest.mark.django_db
+def test_rule_page_and_story_page_show_the_same_links(client, dataset):
+    """One source: the loaded links. A story the links file names but this database has no
+    link row for (bluematador-node-oom, for KB002) is on neither page."""
+    rule_page = client.get("/rules/KB002/").content.decode()
+    assert 'href="/stories/bluematador-node-oom/"' not in rule_page
+    assert (
+        'href="/rules/KB002/"' not in client.get("/stories/bluematador-node-oom/").content.decode()
+    )
+    story_page = client.get("/stories/oom-at-acme/").content.decode()
+    assert 'href="/rules/KB002/"' in story_page
+    assert "The batch pods had no memory limit." in story_page
 
 
 @pytest.mark.django_db

@@ -61,10 +61,22 @@ def test_story_page_lists_linked_rules_with_severity_and_a_check_action(client, 
 
 
 @pytest.mark.django_db
-def test_story_page_lists_rules_that_name_the_story_in_the_registry(client, dataset):
-    # KB002 names bluematador-node-oom in its metadata, without a curated link row.
-    body = client.get("/stories/bluematador-node-oom/").content.decode()
+def test_story_page_lists_the_rules_the_links_file_gives_it_once_loaded(client, dataset):
+    """The links file owns the links; pages read the rows load_stories mirrors from it."""
+    from django.utils.html import escape
+
+    from incidents import services
+    from incidents.rules.links import read_links
+
+    [link] = [x for x in read_links() if (x.story, x.rule) == ("bluematador-node-oom", "KB002")]
+    url = "/stories/bluematador-node-oom/"
+    assert 'href="/rules/KB002/"' not in client.get(url).content.decode()  # not loaded yet
+    services.story_rule_links_sync(
+        links=[{"story": x.story, "rule": x.rule, "note": x.note} for x in [link]]
+    )
+    body = client.get(url).content.decode()
     assert 'href="/rules/KB002/"' in body
+    assert escape(link.note) in body
 
 
 @pytest.mark.django_db

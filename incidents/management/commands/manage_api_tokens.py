@@ -10,8 +10,9 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.api.auth import TOKEN_PREFIX, api_token_create, api_token_revoke
+from incidents.api.auth import TOKEN_PREFIX
 from incidents.models import ApiToken
+from incidents.services import api_token_create, api_token_revoke
 
 
 class Command(BaseCommand):
