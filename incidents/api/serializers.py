@@ -1,12 +1,13 @@
 """API shapes. Output serializers describe what readers get; input serializers validate writes.
 
 Serializers only translate: writes go through incidents.services, reads through selectors and
-the search interface (see views.py).
+the search interface (see incidents/api/views/).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.urls import reverse
@@ -49,12 +50,17 @@ class StoryLinksMixin(serializers.Serializer):
         )
 
 
-class StoryListItemSerializer(StoryLinksMixin, serializers.Serializer):
-    """One story in a list or search result."""
+class StoryIdentitySerializer(StoryLinksMixin, serializers.Serializer):
+    """The fields every story shape starts with: its addresses, slug, title and organisation."""
 
     slug = serializers.SlugField()
     title = serializers.CharField()
     organisation = serializers.CharField()
+
+
+class StoryListItemSerializer(StoryIdentitySerializer):
+    """One story in a list or search result."""
+
     year = serializers.IntegerField()
     platform = serializers.ChoiceField(choices=Platform.choices)
     source_kind = serializers.ChoiceField(choices=SourceKind.choices)
@@ -142,6 +148,17 @@ class FacetsSerializer(serializers.Serializer):
     provenance = FacetValueSerializer(many=True)
 
 
+def facets_payload(facets: dict[str, list[tuple[str, str, int]]]) -> dict[str, list[dict]]:
+    """SearchResults.facets as the API returns them: every facet, each value with its label."""
+    return {
+        name: [
+            {"value": str(v), "label": str(label), "count": n}
+            for v, label, n in facets.get(name, [])
+        ]
+        for name in FacetsSerializer().fields
+    }
+
+
 class StoryPageSerializer(serializers.Serializer):
     """A page of stories with facets over the whole result set and a did-you-mean."""
 
@@ -196,12 +213,9 @@ class ExposureSerializer(serializers.Serializer):
     conditions = ExposureConditionSerializer(many=True)
 
 
-class StoryDetailSerializer(StoryLinksMixin, serializers.Serializer):
+class StoryDetailSerializer(StoryIdentitySerializer):
     """Every structured field; each Markdown field also comes rendered as sanitised HTML."""
 
-    slug = serializers.SlugField()
-    title = serializers.CharField()
-    organisation = serializers.CharField()
     source_url = serializers.URLField()
     source_kind = serializers.ChoiceField(choices=SourceKind.choices)
     year = serializers.IntegerField(help_text="Publication year.")
@@ -367,40 +381,59 @@ class StoryWriteSerializer(serializers.ModelSerializer):
         }
 
 
+class AbsoluteUrlField(serializers.CharField):
+    """Output only: the absolute URL of `path(obj)` (a string in the schema)."""
+
+    def __init__(self, path: Callable[[Any], str], **kwargs: Any) -> None:
+        self._path = path
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return _absolute(self.context.get("request"), self._path(value))
+
+
+# Reads an incidents.selectors.LinkedStory (no docstring: it would become schema text).
 class RuleStorySerializer(serializers.Serializer):
-    slug = serializers.SlugField()
-    title = serializers.CharField()
-    url = serializers.CharField()
-    api_url = serializers.CharField()
+    slug = serializers.SlugField(source="story.slug")
+    title = serializers.CharField(source="story.title")
+    url = AbsoluteUrlField(lambda linked: linked.story.get_absolute_url())
+    api_url = AbsoluteUrlField(lambda linked: reverse("api:story-detail", args=[linked.story.slug]))
     note = serializers.CharField(allow_null=True)
 
 
 class RuleExampleSerializer(serializers.Serializer):
     name = serializers.CharField()
-    manifest = serializers.CharField()
+    manifest = serializers.CharField(source="text")
 
 
+# Reads an incidents.selectors.RuleView: registry metadata and the linked stories.
 class RuleSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    slug = serializers.CharField()
-    title = serializers.CharField()
-    severity = serializers.ChoiceField(choices=["info", "warning", "error"])
-    type = serializers.ChoiceField(choices=["manifest", "runtime"])
-    kinds = serializers.ListField(child=serializers.CharField())
-    checks = serializers.CharField(help_text="What it checks (Markdown).")
-    url = serializers.CharField()
-    api_url = serializers.CharField()
+    id = serializers.CharField(source="rule.id")
+    slug = serializers.CharField(source="rule.slug")
+    title = serializers.CharField(source="rule.title")
+    severity = serializers.ChoiceField(
+        choices=["info", "warning", "error"], source="rule.severity.label"
+    )
+    type = serializers.ChoiceField(choices=["manifest", "runtime"], source="rule.rule_type")
+    kinds = serializers.ListField(child=serializers.CharField(), source="rule.kinds")
+    checks = serializers.CharField(help_text="What it checks (Markdown).", source="rule.checks")
+    url = AbsoluteUrlField(lambda view: reverse("incidents:rule", args=[view.rule.id]))
+    api_url = AbsoluteUrlField(lambda view: reverse("api:rule-detail", args=[view.rule.id]))
     stories = RuleStorySerializer(many=True)
 
 
 class RuleDetailSerializer(RuleSerializer):
-    why = serializers.CharField(help_text="Why it matters (Markdown).")
-    fix = serializers.CharField(help_text="How to fix it (Markdown).")
-    fix_example = serializers.CharField(help_text="A corrected YAML snippet.")
-    references = serializers.ListField(child=serializers.CharField())
+    why = serializers.CharField(help_text="Why it matters (Markdown).", source="rule.why")
+    fix = serializers.CharField(help_text="How to fix it (Markdown).", source="rule.fix")
+    fix_example = serializers.CharField(
+        help_text="A corrected YAML snippet.", source="rule.fix_example"
+    )
+    references = serializers.ListField(child=serializers.CharField(), source="rule.references")
     failing_examples = RuleExampleSerializer(many=True)
     passing_examples = RuleExampleSerializer(many=True)
-    expr = serializers.CharField(required=False, help_text="Runtime rules: the PromQL alert.")
+    expr = serializers.CharField(
+        required=False, help_text="Runtime rules: the PromQL alert.", source="rule.expr"
+    )
 
 
 class RuleListSerializer(serializers.Serializer):

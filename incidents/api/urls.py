@@ -7,7 +7,6 @@ from rest_framework.routers import SimpleRouter
 
 from incidents.api import views
 from incidents.api.errors import api_not_found
-from incidents.api.exposure import ExposureView
 
 app_name = "api"
 
@@ -19,7 +18,7 @@ urlpatterns = [
     path("", views.ApiRootView.as_view(), name="root"),
     path("check/", views.CheckView.as_view(), name="check"),
     path("match/", views.MatchView.as_view(), name="match"),
-    path("exposure/", ExposureView.as_view(), name="exposure"),
+    path("exposure/", views.ExposureView.as_view(), name="exposure"),
     *router.urls,
     # Anything else under /api/v1/ ending in a slash: a JSON 404, not the HTML page.
     re_path(r"^(?:.*/)?$", api_not_found),

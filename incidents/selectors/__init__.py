@@ -6,6 +6,7 @@
   owner is `incidents/data/story_rules.yaml`; these read the StoryRule rows `load_stories`
   mirrors from it.
 - `rules`: the registry's rules filtered or looked up, joined with their linked stories.
+- `search`: a story search read a page at a time in a chosen order (the API's story list).
 
 Writes are in `incidents.services`; full-text search is `incidents.search`.
 """
@@ -20,6 +21,7 @@ from incidents.selectors.links import (
     stories_for_rules,
 )
 from incidents.selectors.rules import RuleView, rule_list, rule_lookup, rule_views
+from incidents.selectors.search import StorySearch
 from incidents.selectors.stories import (
     StoryLookup,
     published_story_facts,
@@ -34,6 +36,7 @@ __all__ = [
     "LinkedStory",
     "RuleView",
     "StoryLookup",
+    "StorySearch",
     "link_pairs",
     "published_story_facts",
     "report_story_resolver",

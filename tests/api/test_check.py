@@ -179,7 +179,7 @@ def _deployments(n: int) -> str:
 
 
 def test_a_large_report_is_streamed_one_finding_at_a_time(client, db):
-    from incidents.api.views import STREAM_FINDINGS
+    from incidents.api.views.check import STREAM_FINDINGS
 
     response = client.post(
         "/api/v1/check/", data=_deployments(STREAM_FINDINGS // 4), content_type="application/yaml"

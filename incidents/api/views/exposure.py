@@ -15,9 +15,10 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from incidents.api.base import KBApiMixin
 from incidents.api.errors import ApiError, BodyTooLarge
 from incidents.api.parsers import RawBody, RawJSONParser
-from incidents.api.views import KBApiMixin, errors
+from incidents.api.schema import JSON_OBJECT, errors, multipart_files
 from incidents.exposure.formats import render
 from incidents.exposure_report import exposure_report
 
@@ -41,18 +42,12 @@ class ExposureView(KBApiMixin, APIView):
             OpenApiParameter("format", str, enum=FORMATS, description="json (default) or sarif")
         ],
         request={
-            "application/json": {"type": "object", "additionalProperties": True},
-            "multipart/form-data": {
-                "type": "object",
-                "properties": {
-                    "snapshot": {"type": "array", "items": {"type": "string", "format": "binary"}}
-                },
-                "required": ["snapshot"],
-            },
+            "application/json": JSON_OBJECT,
+            "multipart/form-data": multipart_files("snapshot"),
         },
         responses={
             200: OpenApiResponse(
-                {"type": "object", "additionalProperties": True},
+                JSON_OBJECT,
                 description="Stories that match (with the evidence), that cannot be decided, "
                 "that do not apply (with the reason), the stories with no known conditions, "
                 "and the manifest findings on the snapshot's objects. Or SARIF 2.1.0.",
