@@ -196,7 +196,9 @@ def test_matched_terms_explain_the_hit(backend, corpus):
 )
 def test_any_input_is_a_valid_query(backend, corpus, text):
     results = search.search(text)
-    assert results.total >= 0
+    assert len(results.hits) == min(results.total, results.per_page)
+    published = {s.pk for s in corpus.values() if s.is_published}
+    assert {hit.story.pk for hit in results.hits} <= published
     assert len(results.query) <= 500
 
 
