@@ -67,7 +67,7 @@ class StoryAdminForm(forms.ModelForm):
         return {n: self.cleaned_data[n] for n in names if n in self.cleaned_data and n != "version"}
 
 
-LINKS_NOTE = (
+LINKS_NOTE = _(
     "Story-rule links are curated in incidents/data/story_rules.yaml (with the story files) and "
     "loaded by load_stories; here they are read-only, so a load never overwrites an admin edit."
 )
@@ -81,7 +81,7 @@ class StoryRuleInline(admin.TabularInline):
     fields = ["rule", "note"]
     readonly_fields = fields
     can_delete = False
-    verbose_name_plural = "Rule links (read-only: edit incidents/data/story_rules.yaml)"
+    verbose_name_plural = _("Rule links (read-only: edit incidents/data/story_rules.yaml)")
 
     def has_add_permission(self, request, obj=None):
         return False
