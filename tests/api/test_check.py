@@ -97,6 +97,29 @@ def test_sarif_fail_on_and_skip(client, db):
     assert response["KB-Check-Exit-Code"] == "0"
 
 
+def test_sarif_describes_rules_without_findings_with_their_published_stories(client, make_story):
+    """The API and the check page share one story lookup: SARIF describes every rule with its
+    stories, not only the rules that found something."""
+    from incidents.rules.registry import REGISTRY
+
+    response = client.post(
+        "/api/v1/check/?format=sarif", data=LATEST, content_type="application/yaml"
+    )
+    found = {r["ruleId"] for r in response.json()["runs"][0]["results"]}
+    rule = next(r for r in REGISTRY.manifest_rules() if r.id not in found and len(r.stories) >= 2)
+    shown, hidden = rule.stories[:2]
+    make_story(slug=shown, title="The published one")
+    make_story(slug=hidden, title="The draft one", status="draft")
+    sarif = client.post(
+        "/api/v1/check/?format=sarif", data=LATEST, content_type="application/yaml"
+    ).json()
+    (descriptor,) = [d for d in sarif["runs"][0]["tool"]["driver"]["rules"] if d["id"] == rule.id]
+    assert (
+        f"[The published one](http://testserver/stories/{shown}/)" in descriptor["help"]["markdown"]
+    )
+    assert "The draft one" not in descriptor["help"]["markdown"]
+
+
 def test_input_of_which_nothing_can_be_checked_is_a_400_with_document_and_line(client, db):
     response = client.post(
         "/api/v1/check/", data="kind: [unclosed\n", content_type="application/yaml"

@@ -78,10 +78,7 @@ class CheckView(KBApiMixin, APIView):
             ) from None
         if report.errors and not report.objects:
             raise _unreadable(report)
-        resolve = selectors.story_resolver(
-            absolute=request.build_absolute_uri,
-            slugs={slug for f in report.findings for slug in f.rule.stories},
-        )
+        resolve = selectors.report_story_resolver(absolute=request.build_absolute_uri)
 
         def rule_url(rule_id: str) -> str:
             return request.build_absolute_uri(reverse("incidents:rule", args=[rule_id]))
