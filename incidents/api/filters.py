@@ -12,7 +12,7 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from incidents.api.errors import ApiError, first_leaf, flatten_errors
-from incidents.models import Platform, Provenance, SourceKind
+from incidents.search import fields as search_fields
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
@@ -28,11 +28,11 @@ def _no_nul(value: str) -> None:
 class Slugs(serializers.ListField):
     """A repeatable parameter (`?category=dns&category=networking`), also comma-separated."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, max_length: int = 20, **kwargs: Any) -> None:
         super().__init__(
             child=serializers.RegexField(r"^[-a-zA-Z0-9_]+$", max_length=100),
             required=False,
-            max_length=20,
+            max_length=max_length,
             **kwargs,
         )
 
@@ -42,38 +42,43 @@ class Slugs(serializers.ListField):
         return super().to_internal_value(data)
 
 
+def filter_parameter(field: search_fields.SearchField) -> serializers.Field:
+    """The API query parameter of a declared search field (incidents.search.fields)."""
+    api = field.api
+    kwargs = {"help_text": api.help_text} if api.help_text else {}
+    if field.kind is search_fields.Kind.BOOLEAN:
+        return serializers.BooleanField(required=False, allow_null=True, default=None, **kwargs)
+    if field.kind is search_fields.Kind.INTEGER:
+        child = serializers.IntegerField(min_value=api.minimum, max_value=api.maximum)
+    elif field.choices is not None:
+        child = serializers.ChoiceField(choices=field.choices.values)
+    else:
+        return Slugs(max_length=api.max_values, **kwargs)
+    return serializers.ListField(child=child, required=False, max_length=api.max_values, **kwargs)
+
+
+def search_filters(params: dict) -> dict[str, list[str]]:
+    """Validated query parameters -> the `filters` argument of search.search()."""
+    out: dict[str, list[str]] = {}
+    for field in search_fields.api_fields():
+        value = params.get(field.name)
+        if field.kind is search_fields.Kind.BOOLEAN:
+            if value is not None:
+                out[field.name] = ["true" if value else "false"]
+        elif value:
+            out[field.name] = [str(v) for v in value]
+    return out
+
+
 class StoryQuerySerializer(serializers.Serializer):
+    """`q`, then one parameter per declared search field (get_fields), then the rest."""
+
     q = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=MAX_QUERY,
         validators=[_no_nul],
         help_text="Words to search for, in plain language. Empty lists every story.",
-    )
-    category = Slugs(help_text="Category slug(s); repeat or comma-separate for any of several.")
-    technology = Slugs(help_text="Technology slug(s).")
-    platform = serializers.ListField(
-        child=serializers.ChoiceField(choices=Platform.values), required=False, max_length=20
-    )
-    year = serializers.ListField(
-        child=serializers.IntegerField(min_value=2014, max_value=2100),
-        required=False,
-        max_length=20,
-    )
-    source_kind = serializers.ListField(
-        child=serializers.ChoiceField(choices=SourceKind.values), required=False, max_length=20
-    )
-    provenance = serializers.ListField(
-        child=serializers.ChoiceField(choices=Provenance.values),
-        required=False,
-        max_length=3,
-        help_text="How much of the source a record rests on: full, partial or listing.",
-    )
-    has_rules = serializers.BooleanField(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="true: only stories a rule is linked to; false: only stories without.",
     )
     ordering = serializers.ChoiceField(
         choices=ORDERINGS,
@@ -90,6 +95,13 @@ class StoryQuerySerializer(serializers.Serializer):
         help_text="true: search the query as typed, never a correction of it "
         "(see `corrected` in the response).",
     )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        declared = super().get_fields()
+        fields = {"q": declared.pop("q")}
+        fields.update((f.name, filter_parameter(f)) for f in search_fields.api_fields())
+        fields.update(declared)
+        return fields
 
 
 class RuleQuerySerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from rest_framework import serializers
 from incidents import selectors
 from incidents.markdown import render_markdown
 from incidents.models import Category, Platform, Provenance, SourceKind, Status, Story, Technology
+from incidents.search import fields as search_fields
 
 MAX_TEXT = 50_000
 _SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
@@ -139,13 +140,11 @@ class FacetValueSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+# One list of values per declared facet (incidents.search.fields). A comment, not a docstring:
+# a docstring would become the schema's description.
 class FacetsSerializer(serializers.Serializer):
-    category = FacetValueSerializer(many=True)
-    technology = FacetValueSerializer(many=True)
-    platform = FacetValueSerializer(many=True)
-    year = FacetValueSerializer(many=True)
-    source_kind = FacetValueSerializer(many=True)
-    provenance = FacetValueSerializer(many=True)
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {f.name: FacetValueSerializer(many=True) for f in search_fields.facets()}
 
 
 def facets_payload(facets: dict[str, list[tuple[str, str, int]]]) -> dict[str, list[dict]]:

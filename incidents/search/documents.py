@@ -1,9 +1,10 @@
 """What gets indexed for a story, shared by both backends, and the result types they return.
 
-Field groups and their weights (both backends use the same grouping):
-    head     title, technology names and aliases, organisation      weight A / 3.0
-    symptom  symptom and summary, category names                      weight B / 1.8
-    body     contributing factors, fix, detection, impact             weight C / 1.0
+Text groups (their weights are declared in fields.TEXT_GROUPS):
+    head     title, technology names and aliases, organisation
+    symptom  symptom, summary (and the Chinese summary), category names
+    body     contributing factors, fix, detection, impact
+Filter and facet values: one per declared field (fields.all_fields()), by name.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, QuerySet
-from django.utils.text import slugify
 
-from incidents.models import Platform, Provenance, SourceKind, Status, Story, StoryRule
+from incidents.models import Status, Story, StoryRule
+from incidents.search import fields
 from incidents.search.query import cjk_index_text
-
-FACET_KEYS = ("category", "technology", "platform", "year", "source_kind", "provenance")
 
 
 @dataclass
@@ -56,6 +55,9 @@ class SearchResults:
 
 @dataclass(frozen=True)
 class StoryDoc:
+    """What both backends index for a story: the weighted text groups (fields.TEXT_GROUPS) and
+    the value of every declared filter/facet (fields.all_fields()) by name, in `values`."""
+
     pk: int
     slug: str
     version: int
@@ -63,35 +65,26 @@ class StoryDoc:
     head: str
     symptom: str
     body: str
-    organisation: str  # slugified, for org: filters
-    categories: tuple[str, ...]
-    technologies: tuple[str, ...]
-    platform: str
-    year: int
-    source_kind: str
-    has_rules: bool
     sort_date: str  # ISO date or "" (newest-first browsing within a year)
-    provenance: str = ""  # full | partial | listing: a filter, a facet and a tie-breaker
+    values: dict[str, object] = field(default_factory=dict)  # field name -> value
+
+    def value(self, name: str) -> object:
+        """A declared field's value (its empty value for a field declared after indexing)."""
+        if name in self.values:
+            return self.values[name]
+        declared = fields.get(name)
+        return declared.empty() if declared is not None else ""
+
+    @property
+    def year(self) -> int:
+        return int(self.value("year") or 0)
 
     @property
     def doc_hash(self) -> str:
         """Changes whenever anything indexed changes (also vocabulary or rule links)."""
-        parts = [
-            self.slug,
-            self.status,
-            self.head,
-            self.symptom,
-            self.body,
-            self.organisation,
-            ",".join(self.categories),
-            ",".join(self.technologies),
-            self.platform,
-            str(self.year),
-            self.source_kind,
-            str(self.has_rules),
-            self.sort_date,
-            self.provenance,
-        ]
+        parts = [self.slug, self.status, self.head, self.symptom, self.body, self.sort_date]
+        for f in fields.all_fields():
+            parts.append(",".join(f.keys(self.value(f.name))))
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
@@ -140,9 +133,6 @@ def story_doc(story: Story) -> StoryDoc:
     # Scripts written without spaces (Chinese, Japanese, Korean) are indexed as character
     # bigrams, the same way queries are split (docs/search.md).
     head, symptom, body = (cjk_index_text(x) for x in (head, symptom, body))
-    has_rules = getattr(story, "_has_rules", None)
-    if has_rules is None:
-        has_rules = StoryRule.objects.filter(story=story).exists()
     return StoryDoc(
         pk=story.pk,
         slug=story.slug,
@@ -151,15 +141,8 @@ def story_doc(story: Story) -> StoryDoc:
         head=head,
         symptom=symptom,
         body=body,
-        organisation=slugify(story.organisation),
-        categories=tuple(c.slug for c in cats),
-        technologies=tuple(t.slug for t in techs),
-        platform=story.platform,
-        year=story.year,
-        source_kind=story.source_kind,
-        has_rules=bool(has_rules),
         sort_date=story.sort_date.isoformat() if story.sort_date else "",
-        provenance=story.provenance,
+        values={f.name: f.value(story) for f in fields.all_fields()},
     )
 
 
@@ -202,6 +185,7 @@ def load_hits_stories(ids: list[int], *, published_only: bool) -> dict[int, Stor
 
 _LABELS_TTL = 30.0
 _labels_cache: dict[str, tuple[float, dict[str, str]]] = {}
+_VOCABULARY_MODELS = {"category": "Category", "technology": "Technology"}
 
 
 def _vocabulary_labels(key: str) -> dict[str, str]:
@@ -210,46 +194,31 @@ def _vocabulary_labels(key: str) -> dict[str, str]:
     cached = _labels_cache.get(key)
     if cached is not None and now - cached[0] < _LABELS_TTL:
         return cached[1]
-    from incidents.models import Category, Technology
+    from incidents import models
 
-    model = Category if key == "category" else Technology
+    model = getattr(models, _VOCABULARY_MODELS[key])
     labels = dict(model.objects.values_list("slug", "name"))
     _labels_cache[key] = (now, labels)
     return labels
 
 
-def facet_labels(key: str, values: Iterable[str]) -> dict[str, str]:
-    """Human labels for facet values."""
-    values = list(values)
-    if key in ("category", "technology"):
+def vocabulary_labels(key: str, values: list[str]) -> dict[str, str]:
+    """Names of category or technology slugs (a slug unknown to the vocabulary stays itself)."""
+    labels = _vocabulary_labels(key)
+    if any(v not in labels for v in values):  # new vocabulary since cached
+        _labels_cache.pop(key, None)
         labels = _vocabulary_labels(key)
-        if any(v not in labels for v in values):  # new vocabulary since cached
-            _labels_cache.pop(key, None)
-            labels = _vocabulary_labels(key)
-        return {v: labels.get(v, v) for v in values}
-    if key == "platform":
-        return {v: str(Platform(v).label) for v in values if v in Platform.values}
-    if key == "source_kind":
-        return {v: str(SourceKind(v).label) for v in values if v in SourceKind.values}
-    if key == "provenance":
-        return {v: str(Provenance(v).label) for v in values if v in Provenance.values}
-    return {v: v for v in values}
+    return {v: labels.get(v, v) for v in values}
 
 
 def build_facets(counts: dict[str, dict[str, int]]) -> dict[str, list[tuple[str, str, int]]]:
-    """counts: facet key -> value -> count  =>  facet key -> [(value, label, count)], busiest first
-    (years newest first)."""
+    """counts: facet key -> value -> count  =>  facet key -> [(value, label, count)] in each
+    field's facet order (fields.SearchField.sort_facet)."""
     out: dict[str, list[tuple[str, str, int]]] = {}
-    for key in FACET_KEYS:
-        values = counts.get(key, {})
-        labels = facet_labels(key, values)
+    for f in fields.facets():
+        values = counts.get(f.name, {})
+        labels = f.value_labels(values)
         items = [(v, labels.get(v, v), n) for v, n in values.items() if n > 0]
-        if key == "year":
-            items.sort(key=lambda i: i[0], reverse=True)
-        else:
-            items.sort(key=lambda i: (-i[2], i[1].lower()))
-        out[key] = items
+        f.sort_facet(items)
+        out[f.name] = items
     return out
-
-
-SECTION_FIELDS = ("title", "symptom", "summary", "fix")

@@ -44,7 +44,8 @@ from html import escape
 
 from django.db import OperationalError, connection, transaction
 
-from incidents.models import Category, Status, Story, StoryRule
+from incidents.models import Status, Story
+from incidents.search import fields as search_fields
 from incidents.search.documents import (
     Hit,
     SearchResults,
@@ -64,7 +65,7 @@ POSTINGS = "kb_search_posting"
 WORDS = "kb_search_word"
 LEXEMES = "kb_search_lexeme"
 TABLES = (DOCS, VECTORS, POSTINGS, LEXEMES, WORDS)
-WEIGHTS = "{0.1, 0.33, 0.6, 1.0}"  # D, C (body), B (symptom), A (head)
+WEIGHTS = search_fields.PG_RANK_WEIGHTS  # ts_rank's {D, C, B, A}: the text groups' pg_rank
 TECH_WEIGHT = 0.5  # ts_rank units an alias group scores when the story is tagged
 COORD = 1.0
 # Equal scores: the record resting on more of its source first (full, partial, listing).
@@ -78,14 +79,9 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE TABLE IF NOT EXISTS {DOCS} (
     story_id bigint PRIMARY KEY,
     version integer NOT NULL,
-    doc_hash varchar(64) NOT NULL,
-    org text NOT NULL DEFAULT '',
-    techs text[] NOT NULL DEFAULT '{{}}'
+    doc_hash varchar(64) NOT NULL
 );
-ALTER TABLE {DOCS} ADD COLUMN IF NOT EXISTS status text, ADD COLUMN IF NOT EXISTS year integer,
-    ADD COLUMN IF NOT EXISTS platform text, ADD COLUMN IF NOT EXISTS source_kind text,
-    ADD COLUMN IF NOT EXISTS sort_date date, ADD COLUMN IF NOT EXISTS cats text[],
-    ADD COLUMN IF NOT EXISTS provenance text;
+ALTER TABLE {DOCS} ADD COLUMN IF NOT EXISTS status text, ADD COLUMN IF NOT EXISTS sort_date date;
 CREATE TABLE IF NOT EXISTS {VECTORS} (
     story_id bigint PRIMARY KEY,
     rank_norm double precision NOT NULL,
@@ -143,14 +139,9 @@ VECTOR_SQL = (
 # columns: searches keep their results and no rebuild is needed.
 BACKFILL_SQL = f"""
 ALTER TABLE {DOCS} ADD COLUMN IF NOT EXISTS rank_norm double precision;
-UPDATE {DOCS} d SET status = s.status, year = s.year, platform = s.platform,
-    source_kind = s.source_kind, sort_date = coalesce(s.published_date, s.incident_date),
-    provenance = s.provenance,
-    cats = coalesce((SELECT array_agg(c.slug ORDER BY c.slug)
-        FROM {{cat_links}} x JOIN {{cat_table}} c ON c.id = x.category_id
-        WHERE x.story_id = d.story_id), '{{{{}}}}')
+UPDATE {DOCS} d SET status = s.status, sort_date = coalesce(s.published_date, s.incident_date)
 FROM {{story_table}} s WHERE s.id = d.story_id AND d.status IS NULL;
-UPDATE {DOCS} SET status = coalesce(status, ''), cats = coalesce(cats, '{{{{}}}}'),
+UPDATE {DOCS} SET status = coalesce(status, ''),
     rank_norm = coalesce(rank_norm, {NORM_SQL.format(v="vector")});
 INSERT INTO {VECTORS} (story_id, rank_norm, vector) SELECT story_id, rank_norm, vector FROM {DOCS}
     ON CONFLICT (story_id) DO NOTHING;
@@ -175,65 +166,80 @@ def _has_vector_column(cur) -> bool:
     return bool(cur.fetchone()[0])
 
 
-def _has_column(cur, name: str) -> bool:
+def _missing_columns(cur) -> list[search_fields.SearchField]:
+    """Declared fields (incidents.search.fields) whose column the document table lacks."""
     cur.execute(
-        "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) "
-        "AND attname = %s AND NOT attisdropped)",
-        [DOCS, name],
+        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND NOT attisdropped",
+        [DOCS],
     )
-    return bool(cur.fetchone()[0])
-
-
-# Before the provenance column, rows lacked it: filled from the stories (orphans get '').
-PROVENANCE_BACKFILL_SQL = f"""
-UPDATE {DOCS} d SET provenance = s.provenance FROM {{story_table}} s
-    WHERE s.id = d.story_id AND d.provenance IS NULL;
-UPDATE {DOCS} SET provenance = '' WHERE provenance IS NULL;
-"""
+    have = {name for (name,) in cur.fetchall()}
+    return [f for f in search_fields.all_fields() if column(f) not in have]
 
 
 def _schema_current() -> bool:
     """The posting and lexeme tables exist, the document rows no longer hold the vector and
-    carry the provenance column."""
+    have a column for every declared field."""
     with connection.cursor() as cur:
         cur.execute(
             "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
             [POSTINGS, LEXEMES],
         )
-        return (
-            bool(cur.fetchone()[0])
-            and not _has_vector_column(cur)
-            and _has_column(cur, "provenance")
-        )
+        return bool(cur.fetchone()[0]) and not _has_vector_column(cur) and not _missing_columns(cur)
 
 
-_SCHEMA_OK = False  # this process has seen the current schema (a rebuild swaps in the same one)
+# The declared fields for which this process has seen the current schema (a rebuild swaps in
+# the same one); False before.
+_SCHEMA_OK: tuple | bool = False
 
 
 def ensure_schema() -> None:
     global _SCHEMA_OK
-    if _SCHEMA_OK and _exists():
+    declared = search_fields.all_fields()
+    if _SCHEMA_OK is declared and _exists():
         return
     if _schema_current():
-        _SCHEMA_OK = True
+        _SCHEMA_OK = declared
         return
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [DOCS])
         cur.execute(SCHEMA_SQL)
         if _has_vector_column(cur):
-            cur.execute(
-                BACKFILL_SQL.format(
-                    story_table=Story._meta.db_table,
-                    cat_links=Story.categories.through._meta.db_table,
-                    cat_table=Category._meta.db_table,
-                )
-            )
+            cur.execute(BACKFILL_SQL.format(story_table=Story._meta.db_table))
             cur.execute(f"DELETE FROM {POSTINGS}")
             cur.execute(_postings_sql() + " ORDER BY 1, 2")
             # Dropping a column leaves its values in the rows: rewrite them narrow.
             cur.execute(f"CLUSTER {DOCS} USING {DOCS}_pkey")
-        cur.execute(PROVENANCE_BACKFILL_SQL.format(story_table=Story._meta.db_table))
+        _ensure_columns(cur)
     _DF_CACHE.clear()
+
+
+def _ensure_columns(cur) -> None:
+    """Add the columns of fields declared since the index was written, filled from the stories
+    (an orphan row, whose story is gone, keeps the field's empty value)."""
+    missing = _missing_columns(cur)
+    if not missing:
+        return
+    cur.execute(
+        f"ALTER TABLE {DOCS} "
+        + ", ".join(
+            f"ADD COLUMN {column(f)} {COLUMN_TYPES[f.kind]} NOT NULL DEFAULT {EMPTY[f.kind]}"
+            for f in missing
+        )
+    )
+    cur.execute(f"SELECT story_id FROM {DOCS} ORDER BY story_id")
+    ids = [pk for (pk,) in cur.fetchall()]
+    names = [column(f) for f in missing]
+    row = "(%s::bigint, " + ", ".join(f"%s::{COLUMN_TYPES[f.kind]}" for f in missing) + ")"
+    for start in range(0, len(ids), 500):
+        docs = [story_doc(x) for x in stories_for_indexing(ids[start : start + 500])]
+        if not docs:
+            continue
+        cur.execute(
+            f"UPDATE {DOCS} d SET {', '.join(f'{c} = v.{c}' for c in names)} "
+            f"FROM (VALUES {', '.join([row] * len(docs))}) v(story_id, {', '.join(names)}) "
+            "WHERE d.story_id = v.story_id",
+            [x for d in docs for x in (d.pk, *(_stored(f, d.value(f.name)) for f in missing))],
+        )
 
 
 def index_exists() -> bool:
@@ -242,37 +248,41 @@ def index_exists() -> bool:
 
 # --- Writing -------------------------------------------------------------------------------------
 
-DOC_COLUMNS = (
-    ("story_id", "bigint"),
-    ("version", "int"),
-    ("doc_hash", "varchar"),
-    ("org", "text"),
-    ("techs", "text[]"),
-    ("status", "text"),
-    ("year", "int"),
-    ("platform", "text"),
-    ("source_kind", "text"),
-    ("sort_date", "date"),
-    ("cats", "text[]"),
-    ("provenance", "text"),
-)
+# Earlier layouts named these columns so; every other field's column is its name.
+LEGACY_COLUMNS = {"category": "cats", "technology": "techs", "organisation": "org"}
+COLUMN_TYPES = {
+    search_fields.Kind.KEYWORD: "text",
+    search_fields.Kind.TAGS: "text[]",
+    search_fields.Kind.INTEGER: "integer",
+    search_fields.Kind.BOOLEAN: "boolean",
+}
+
+EMPTY = {  # a column's default: the field's empty value
+    search_fields.Kind.KEYWORD: "''",
+    search_fields.Kind.TAGS: "'{}'",
+    search_fields.Kind.INTEGER: "0",
+    search_fields.Kind.BOOLEAN: "false",
+}
+
+
+def column(f: search_fields.SearchField) -> str:
+    return LEGACY_COLUMNS.get(f.name, f.name)
+
+
+def _stored(f: search_fields.SearchField, value: object) -> object:
+    """A document value as its column holds it."""
+    return list(value or ()) if f.kind is search_fields.Kind.TAGS else value
+
+
+def _doc_columns() -> list[tuple[str, str]]:
+    core = [("story_id", "bigint"), ("version", "int"), ("doc_hash", "varchar")]
+    core += [("status", "text"), ("sort_date", "date")]
+    return core + [(column(f), COLUMN_TYPES[f.kind]) for f in search_fields.all_fields()]
 
 
 def _doc_row(d: StoryDoc) -> tuple:
-    return (
-        d.pk,
-        d.version,
-        d.doc_hash,
-        d.organisation,
-        list(d.technologies),
-        d.status,
-        d.year,
-        d.platform,
-        d.source_kind,
-        d.sort_date or None,
-        list(d.categories),
-        d.provenance,
-    )
+    core = (d.pk, d.version, d.doc_hash, d.status, d.sort_date or None)
+    return core + tuple(_stored(f, d.value(f.name)) for f in search_fields.all_fields())
 
 
 def _doc_words(doc: StoryDoc) -> set[str]:
@@ -284,8 +294,9 @@ def _upsert_documents(cur, docs: list[StoryDoc], table: str = DOCS) -> set[int]:
     holding an older read from overwriting a newer row (its vector and postings stay too)."""
     if not docs:
         return set()
-    names = [name for name, _ in DOC_COLUMNS]
-    row = "(" + ", ".join(f"%s::{kind}" for _, kind in DOC_COLUMNS) + ")"
+    doc_columns = _doc_columns()
+    names = [name for name, _ in doc_columns]
+    row = "(" + ", ".join(f"%s::{kind}" for _, kind in doc_columns) + ")"
     upsert = (
         " ON CONFLICT (story_id) DO UPDATE SET "
         + ", ".join(f"{c} = EXCLUDED.{c}" for c in names[1:])
@@ -548,30 +559,54 @@ class _Group:
 
 
 def _filters_sql(parsed: ParsedQuery, published_only: bool) -> tuple[list[str], list]:
+    """WHERE clauses for the filters (values of one key OR-ed, keys AND-ed); the values are
+    canonical (fields.SearchField.parse)."""
     where, params = [], []
     if published_only:
         where.append("d.status = %s")
         params.append(Status.PUBLISHED)
     for key, values in parsed.filters.items():
-        if key in ("category", "technology"):
-            where.append(f"d.{'cats' if key == 'category' else 'techs'} && %s::text[]")
+        f = search_fields.get(key)
+        kind = COLUMN_TYPES[f.kind]
+        if f.kind is search_fields.Kind.TAGS:
+            where.append(f"d.{column(f)} && %s::{kind}")
             params.append(list(values))
-        elif key in ("platform", "source_kind", "provenance"):
-            where.append(f"d.{key} = ANY(%s)")
-            params.append(values)
-        elif key == "year":
-            where.append("d.year = ANY(%s)")
-            params.append([int(v) for v in values if v.isdigit() and len(v) <= 4])
-        elif key == "organisation":
-            where.append("d.org = ANY(%s)")
-            params.append(values)
-        elif key == "has_rules":
-            flags = {v in ("true", "1", "yes") for v in values}
-            if len(flags) == 1:
-                links = StoryRule._meta.db_table
-                exists = f"EXISTS (SELECT 1 FROM {links} r WHERE r.story_id = d.story_id)"
-                where.append(exists if flags.pop() else f"NOT {exists}")
+        else:
+            where.append(f"d.{column(f)} = ANY(%s::{kind}[])")
+            params.append([_sql_value(f, v) for v in values])
     return where, params
+
+
+def _sql_value(f: search_fields.SearchField, value: str) -> object:
+    if f.kind is search_fields.Kind.INTEGER:
+        return int(value)
+    if f.kind is search_fields.Kind.BOOLEAN:
+        return value == "true"
+    return value
+
+
+def _facets_sql() -> tuple[str, list[str]]:
+    """The facet counts over the matches `m`, and the columns `m` needs for them: tag facets
+    unnest in the select list (a lateral unnest per row cost twice as much); the other facets
+    and the total are one pass of GROUPING SETS."""
+    facets = search_fields.facets()
+    tags = [f for f in facets if f.kind is search_fields.Kind.TAGS]
+    scalars = [f for f in facets if f.kind is not search_fields.Kind.TAGS]
+    parts = [
+        f"SELECT '{f.name}', x, count(*), NULL, NULL "
+        f"FROM (SELECT unnest({column(f)}) AS x FROM m) x GROUP BY x"
+        for f in tags
+    ]
+    which = " ".join(f"WHEN GROUPING({column(f)}) = 0 THEN '{f.name}'" for f in scalars)
+    value = ", ".join(f"{column(f)}::text" for f in scalars) or "NULL"
+    sets = "".join(f"({column(f)}), " for f in scalars)
+    parts.append(
+        f"SELECT CASE {which} ELSE 'total' END, coalesce({value}), count(*), NULL, NULL "
+        f"FROM m GROUP BY GROUPING SETS ({sets}())"
+        if scalars
+        else "SELECT 'total', NULL, count(*), NULL, NULL FROM m"
+    )
+    return " UNION ALL ".join(parts), [column(f) for f in facets]
 
 
 _DF_TTL = 30.0
@@ -726,13 +761,12 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
             "year DESC, sort_date DESC NULLS LAST, story_id DESC",
         )
     # The page is a top-N sort (row_number() over the already ordered page, not a window over
-    # every match, which sorted them all); tag facets unnest in the select list (a lateral
-    # unnest per row cost twice as much) and the other facets and the total are one pass of
-    # GROUPING SETS over the matches.
+    # every match, which sorted them all); the facets and the total: _facets_sql().
+    facets_sql, facet_columns = _facets_sql()
+    needed = dict.fromkeys(["story_id", "year", "sort_date", "provenance", *facet_columns])
     sql = f"""
         {q_sql}, m AS MATERIALIZED (
-            SELECT d.story_id, d.year, d.platform, d.source_kind, d.sort_date, d.techs, d.cats,
-                   d.provenance, {select}
+            SELECT {", ".join(f"d.{c}" for c in needed)}, {select}
             FROM {source}
             WHERE {" AND ".join(where) or "TRUE"}
         ),
@@ -741,16 +775,7 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
             FROM (SELECT * FROM m ORDER BY {order} LIMIT %s OFFSET %s) p
         )
         SELECT 'hit', story_id::text, rn, score, matched FROM pg
-        UNION ALL SELECT 'category', c, count(*), NULL, NULL
-            FROM (SELECT unnest(cats) AS c FROM m) c GROUP BY c
-        UNION ALL SELECT 'technology', t, count(*), NULL, NULL
-            FROM (SELECT unnest(techs) AS t FROM m) t GROUP BY t
-        UNION ALL SELECT CASE WHEN GROUPING(platform) = 0 THEN 'platform'
-                WHEN GROUPING(year) = 0 THEN 'year'
-                WHEN GROUPING(source_kind) = 0 THEN 'source_kind'
-                WHEN GROUPING(provenance) = 0 THEN 'provenance' ELSE 'total' END,
-            coalesce(platform, year::text, source_kind, provenance), count(*), NULL, NULL
-            FROM m GROUP BY GROUPING SETS ((platform), (year), (source_kind), (provenance), ())
+        UNION ALL {facets_sql}
     """
     cur.execute(sql, [*q_params, *params, per_page, (page - 1) * per_page])
     ranked: list[tuple[int, int, float, int]] = []

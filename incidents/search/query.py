@@ -5,8 +5,8 @@ The grammar is deliberately small and cannot fail: every input parses.
     word            a term; terms are OR-ed, stories matching more of them rank higher
     "two words"     a phrase the story must contain
     -word, -"a b"   stories containing it are excluded
-    field:value     a filter: org:, tech:, cat:, platform:, year:, kind:, rules:, provenance:
-                    (see FIELD_NAMES)
+    field:value     a filter: org:, tech:, cat:, platform:, year:, kind:, rules:, read: ...
+                    (the names and aliases declared in incidents.search.fields)
 
 Technology aliases from the vocabulary (Technology.aliases, e.g. "exit code 137" -> oom-killer,
 "bad gateway" -> http-5xx) are recognised in the term sequence and become alias groups: a story
@@ -21,35 +21,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from incidents.search import fields as search_fields
+
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
 MAX_FILTER_VALUES = 20
-
-FILTER_KEYS = (
-    "category", "technology", "platform", "year", "source_kind", "has_rules", "provenance",
-)  # fmt: skip
-# Filters that only the query syntax offers (org:zalando); also accepted in `filters`.
-EXTRA_FILTER_KEYS = ("organisation",)
-
-FIELD_NAMES = {
-    "org": "organisation",
-    "organisation": "organisation",
-    "organization": "organisation",
-    "company": "organisation",
-    "tech": "technology",
-    "technology": "technology",
-    "cat": "category",
-    "category": "category",
-    "platform": "platform",
-    "year": "year",
-    "kind": "source_kind",
-    "source": "source_kind",
-    "source_kind": "source_kind",
-    "rules": "has_rules",
-    "has_rules": "has_rules",
-    "provenance": "provenance",
-    "read": "provenance",
-}
 
 # Common English words that carry no meaning for ranking (both backends drop them as well; we
 # drop them first so they do not count as "terms the story failed to match").
@@ -377,30 +353,32 @@ def _cjk_words(
 # --- Parsing -------------------------------------------------------------------------------------
 
 
-def _add_filter(filters: dict[str, list[str]], key: str, value: str) -> None:
+def _add_filter(filters: dict[str, list[str]], field: search_fields.SearchField, raw: str) -> None:
+    """Add a filter value in its canonical form (fields.SearchField.parse). A value that can
+    match nothing (`year:abc`) still adds the key, with no value: the filter matches nothing."""
     # Control characters are dropped like in the query text: PostgreSQL refuses a NUL in any
     # string parameter (a 500 for `?category=%00dns`), and no vocabulary value holds one.
-    if not value.isprintable():
-        value = "".join(ch for ch in value if ch.isprintable())
-    value = value.strip().lower()
-    if not value:
+    if not raw.isprintable():
+        raw = "".join(ch for ch in raw if ch.isprintable())
+    if not raw.strip():
         return
-    bucket = filters.setdefault(key, [])
-    if value not in bucket and len(bucket) < MAX_FILTER_VALUES:
+    value = field.parse(raw)
+    bucket = filters.setdefault(field.name, [])
+    if value is not None and value not in bucket and len(bucket) < MAX_FILTER_VALUES:
         bucket.append(value)
 
 
 def normalise_filters(filters: Mapping[str, list[str]] | None) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for key, values in (filters or {}).items():
-        if key not in FILTER_KEYS and key not in EXTRA_FILTER_KEYS:
-            raise SearchQueryError(
-                f"unknown search filter {key!r}; use one of {', '.join(FILTER_KEYS)}"
-            )
+        declared = search_fields.get(key)
+        if declared is None:
+            names = ", ".join(f.name for f in search_fields.all_fields())
+            raise SearchQueryError(f"unknown search filter {key!r}; use one of {names}")
         if isinstance(values, str):
             values = [values]
         for value in list(values)[:MAX_FILTER_VALUES]:
-            _add_filter(out, key, str(value)[:100])
+            _add_filter(out, declared, str(value)[:100])
     return out
 
 
@@ -414,6 +392,7 @@ def parse(
     text = (query or "")[:MAX_QUERY_CHARS]
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     parsed = ParsedQuery(filters=normalise_filters(filters))
+    query_names = search_fields.by_query_name()
     plain: list[str] = []
     shown: list[str] = []
     for m in _TOKEN_RE.finditer(text):
@@ -421,9 +400,9 @@ def parse(
         fname = (m.group("field") or "").lower()
         if fname:
             value = m.group("fquoted") if m.group("fquoted") is not None else m.group("fvalue")
-            key = FIELD_NAMES.get(fname)
-            if key is not None and not neg:
-                _add_filter(parsed.filters, key, value or "")
+            declared = query_names.get(fname)
+            if declared is not None and not neg:
+                _add_filter(parsed.filters, declared, value or "")
                 if value:
                     shown.append(f'{fname}:"{value}"' if " " in value else f"{fname}:{value}")
                 continue

@@ -24,9 +24,9 @@ from collections import Counter, OrderedDict
 from whoosh.query import Or, Phrase
 
 from incidents.models import PROVENANCE_RANK, Status
+from incidents.search import fields as search_fields
 from incidents.search import whoosh_store as store
 from incidents.search.documents import (
-    FACET_KEYS,
     Hit,
     SearchResults,
     build_facets,
@@ -116,12 +116,12 @@ class _View:
         self.reader = reader
         n = reader.doc_count_all()
         self.n = n
-        self.meta: list[tuple | None] = [None] * n
+        self.meta: list[dict | None] = [None] * n
         self.pk: list[int] = [0] * n
         self.seq: list[str] = [""] * n
         self.has_seq = True  # False for an index built before the stem sequence existed
         for docnum, fields in reader.iter_docs():
-            self.meta[docnum] = fields["meta"]
+            self.meta[docnum] = _named(fields["meta"])
             self.pk[docnum] = int(fields["id"])
             seq = fields.get("seq")
             if seq is None:
@@ -147,30 +147,32 @@ class _View:
         self._speller: Speller | None = None
 
     def _build_sets(self) -> None:
-        """Document sets per filter/facet value, and the browse order (newest first)."""
-        members: dict[str, dict[str, list[int]]] = {key: {} for key in _META}
+        """Document sets per status and per declared field value, and the browse order (newest
+        first)."""
+        declared = search_fields.all_fields()
+        members: dict[str, dict[str, list[int]]] = {"status": {}}
+        members.update((f.name, {}) for f in declared)
         for d in self.alive:
             m = self.meta[d]
-            for key, i in _META.items():
-                value = m[i] if i < len(m) else ""  # an index written before the field existed
-                if key in ("category", "technology"):
-                    for v in value:
-                        members[key].setdefault(v, []).append(d)
-                else:
-                    members[key].setdefault(_value_key(key, value), []).append(d)
+            members["status"].setdefault(m.get("status", ""), []).append(d)
+            for f in declared:
+                # .get: an index written before the field was declared
+                for key in f.keys(m.get(f.name, f.empty())):
+                    members[f.name].setdefault(key, []).append(d)
         n = self.n
         self.sets = {
             key: {v: _docset(docs, n) for v, docs in values.items()}
             for key, values in members.items()
         }
         self.all_docs = _docset(self.alive, n)
-        self.provenance_rank = {
-            d: _PROVENANCE_RANK.get(self.meta[d][9] if len(self.meta[d]) > 9 else "", 0)
-            for d in self.alive
-        }
         meta, pk = self.meta, self.pk
+        self.provenance_rank = {
+            d: _PROVENANCE_RANK.get(meta[d].get("provenance", ""), 0) for d in self.alive
+        }
         self.browse_order = sorted(
-            self.alive, key=lambda d: (meta[d][5], meta[d][8], pk[d]), reverse=True
+            self.alive,
+            key=lambda d: (meta[d].get("year", 0), meta[d].get("sort_date", ""), pk[d]),
+            reverse=True,
         )
 
     # --- postings ------------------------------------------------------------------------------
@@ -350,38 +352,29 @@ STATE = _State()
 
 # --- Filters and facets ------------------------------------------------------------------------
 
-_META = {
-    "status": 0,
-    "organisation": 1,
-    "category": 2,
-    "technology": 3,
-    "platform": 4,
-    "year": 5,
-    "source_kind": 6,
-    "has_rules": 7,
-    "provenance": 9,
-}
+# An index written before the metadata was stored by name kept it as a tuple in this order.
+LEGACY_META = (
+    "status", "organisation", "category", "technology", "platform", "year", "source_kind",
+    "has_rules", "sort_date", "provenance",
+)  # fmt: skip
+
+
+def _named(meta) -> dict:
+    return meta if isinstance(meta, dict) else dict(zip(LEGACY_META, meta, strict=False))
+
+
 # Ties in relevance go to the record resting on more of its source (full, partial, listing).
 _PROVENANCE_RANK = {str(k): v for k, v in PROVENANCE_RANK.items()}
 
 
-def _value_key(key: str, value) -> str:
-    if key == "has_rules":
-        return "true" if value else "false"
-    return str(value)
-
-
 def _allowed(view: _View, filters: dict[str, list[str]], published_only: bool) -> int:
-    """The set of documents passing the filters (values of one key OR-ed, keys AND-ed)."""
+    """The set of documents passing the filters (values of one key OR-ed, keys AND-ed); the
+    values are canonical (fields.SearchField.parse)."""
     allowed = view.all_docs
     if published_only:
         allowed &= view.sets["status"].get(Status.PUBLISHED, 0)
     for key, values in filters.items():
-        sets = view.sets[key]
-        if key == "has_rules":
-            values = ["true" if v in ("true", "1", "yes") else "false" for v in values]
-        elif key == "year":
-            values = [str(int(v)) for v in values if v.isdigit()]
+        sets = view.sets.get(key, {})
         any_of = 0
         for v in values:
             any_of |= sets.get(v, 0)
@@ -391,14 +384,14 @@ def _allowed(view: _View, filters: dict[str, list[str]], published_only: bool) -
 
 def _facet_counts(view: _View, docs: int) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
-    for key in FACET_KEYS:
+    for f in search_fields.facets():
         out = {}
         if docs:
-            for value, members in view.sets[key].items():
+            for value, members in view.sets.get(f.name, {}).items():
                 c = (docs & members).bit_count()
                 if c:
                     out[value] = c
-        counts[key] = out
+        counts[f.name] = out
     return counts
 
 

@@ -40,13 +40,14 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError, FileIndex, LockError
 from whoosh.lang.porter import stem as porter_stem
 
+from incidents.search import fields as search_fields
 from incidents.search.documents import StoryDoc, stories_for_indexing, story_doc
 from incidents.search.query import STOPWORDS, words
 
 log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
-FIELD_BOOSTS = {"head": 3.0, "symptom": 1.8, "body": 1.0}
+FIELD_BOOSTS = {g.name: g.boost for g in search_fields.TEXT_GROUPS}
 WRITE_TIMEOUT = 60.0  # seconds a writer keeps retrying before giving up (logged; --check repairs)
 KEEP_OLD_SECONDS = 600  # old generations are removed by later rebuilds after this long
 LIMIT_MB = 512  # rebuild posting pool held in memory before sorted runs spill to disk
@@ -150,8 +151,7 @@ SCHEMA = fields.Schema(
     id=fields.ID(stored=True, unique=True),
     version=fields.STORED,
     dochash=fields.STORED,
-    # (status, org, categories, technologies, platform, year, source_kind, has_rules, sort_date,
-    #  provenance)
+    # {"status", "sort_date", and each declared field's name (incidents.search.fields): value}
     meta=fields.STORED,
     head=FastText(analyzer=ANALYZER),
     symptom=FastText(analyzer=ANALYZER),
@@ -297,23 +297,12 @@ def doc_fields(doc: StoryDoc) -> dict:
         "id": str(doc.pk),
         "version": doc.version,
         "dochash": doc.doc_hash,
-        "meta": (
-            doc.status,
-            doc.organisation,
-            doc.categories,
-            doc.technologies,
-            doc.platform,
-            doc.year,
-            doc.source_kind,
-            doc.has_rules,
-            doc.sort_date,
-            doc.provenance,
-        ),
+        "meta": {"status": doc.status, "sort_date": doc.sort_date, **doc.values},
         "head": head,
         "symptom": symptom,
         "body": body,
         "seq": stem_sequence(head, symptom, body),
-        "tech": " ".join(doc.technologies),
+        "tech": " ".join(doc.value("technology")),
         "spell": vocabulary,
     }
 

@@ -16,17 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from incidents import search
+from incidents.search import fields as search_fields
 from incidents.views import pages
 
-FACETS = (
-    ("category", gettext_lazy("Category")),
-    ("technology", gettext_lazy("Technology")),
-    ("platform", gettext_lazy("Platform")),
-    ("year", gettext_lazy("Year")),
-    ("source_kind", gettext_lazy("Source")),
-    ("provenance", gettext_lazy("Source read")),
-)
-FILTER_KEYS = (*(k for k, _ in FACETS), "has_rules")
 PER_PAGE = 20
 MAX_QUERY = 200
 MAX_VALUES = 20  # per filter; more is not a person clicking checkboxes
@@ -96,7 +88,8 @@ class FacetGroup:
 def _params(request: HttpRequest) -> tuple[str, dict[str, list[str]]]:
     query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY]
     filters = {}
-    for key in FILTER_KEYS:
+    # The page's parameters: every declared facet, and the filters the API offers too.
+    for key in (f.name for f in search_fields.all_fields() if f.facet or f.api):
         values = list(dict.fromkeys(v.strip()[:100] for v in request.GET.getlist(key)))
         values = [v for v in values if v][:MAX_VALUES]
         if values:
@@ -128,7 +121,7 @@ def _facet_counts(
     numbers (disjunctive faceting).
     """
     counts = dict(results.facets)
-    for key, _legend in FACETS:
+    for key in (f.name for f in search_fields.facets()):
         if key in filters:
             others = {k: v for k, v in filters.items() if k != key}
             counts[key] = search.search(
@@ -139,7 +132,7 @@ def _facet_counts(
 
 def _groups(counts: dict[str, list], filters: dict[str, list[str]]) -> list[FacetGroup]:
     groups = []
-    for key, legend in FACETS:
+    for key, legend in ((f.name, f.facet) for f in search_fields.facets()):
         chosen = set(filters.get(key, []))
         rows = [(str(v), str(label), n) for v, label, n in counts.get(key, [])]
         seen = {v for v, _, _ in rows}

@@ -14,13 +14,11 @@ from incidents import search, selectors, services
 from incidents.api import serializers as s
 from incidents.api.base import KBApiMixin, ReadOrModelPermission
 from incidents.api.errors import ApiError
-from incidents.api.filters import StoryQuerySerializer, parse_query
+from incidents.api.filters import StoryQuerySerializer, parse_query, search_filters
 from incidents.api.pagination import StoryPagination
 from incidents.api.parsers import SafeJSONParser
 from incidents.api.schema import errors
 from incidents.models import Story
-
-SEARCH_FILTERS = ("category", "technology", "platform", "year", "source_kind", "provenance")
 
 
 def _etag(story: Story) -> str:
@@ -57,9 +55,7 @@ class StoryViewSet(KBApiMixin, viewsets.ViewSet):
     )
     def list(self, request: Request) -> Response:
         params = parse_query(StoryQuerySerializer, request.query_params)
-        filters = {k: [str(v) for v in params[k]] for k in SEARCH_FILTERS if params.get(k)}
-        if params.get("has_rules") is not None:
-            filters["has_rules"] = ["true" if params["has_rules"] else "false"]
+        filters = search_filters(params)
         found = selectors.StorySearch(
             params.get("q", ""),
             filters=filters,
