@@ -43,8 +43,10 @@ Index maintenance
     index_status() -> dict                 cheap health summary (used by the system check)
 
 Backends: incidents.search.whoosh_backend (default) and incidents.search.postgres_backend
-(default when the database is PostgreSQL), chosen by settings.KB_SEARCH_BACKEND. Nothing outside
-those modules imports Whoosh. Design notes: docs/search.md.
+(default when the database is PostgreSQL), chosen by settings.KB_SEARCH_BACKEND. Both implement
+engine.SearchBackend (storage and scoring only); the query plan, results, highlights' fields and
+did-you-mean are engine's, the filters and facets are declared in fields. Nothing outside the
+Whoosh modules imports Whoosh. Design notes: docs/search.md.
 """
 
 from __future__ import annotations
@@ -52,12 +54,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from types import ModuleType
 
 from django.conf import settings
 from django.db import transaction
 
+from incidents.search import engine
 from incidents.search.documents import Hit, SearchResults, stories_for_indexing, story_doc
+from incidents.search.engine import SearchBackend
 from incidents.search.match import MAX_MATCH_CHARS, extract_query
 from incidents.search.query import AliasGroup, ParsedQuery, SearchQueryError, parse
 
@@ -88,7 +91,7 @@ MAX_PAGE = 1000
 ALMOST_NOTHING = 2
 
 
-def backend() -> ModuleType:
+def backend() -> SearchBackend:
     if settings.KB_SEARCH_BACKEND == "postgres":
         from incidents.search import postgres_backend
 
@@ -118,9 +121,9 @@ def search(
         "highlight": highlight,
         "published_only": published_only,
     }
-    results = b.search(parsed, **options)
+    results = engine.run(b, engine.plan(parsed, **options))
     if correct and results.suggestion and results.total <= ALMOST_NOTHING:
-        fixed = b.search(parse(results.suggestion, filters), **options)
+        fixed = engine.run(b, engine.plan(parse(results.suggestion, filters), **options))
         if fixed.total > results.total:
             fixed.suggestion, fixed.corrected, fixed.original = fixed.query, True, results.query
             return fixed
@@ -135,7 +138,7 @@ def more_like_this(story, limit: int = 5) -> list[tuple]:
     if not terms and not techs:
         return []
     parsed = ParsedQuery(text=" ".join(terms), terms=terms, aliases=techs)
-    results = b.search(parsed, page=1, per_page=limit + 1, highlight=False, published_only=True)
+    results = engine.run(b, engine.plan(parsed, per_page=limit + 1, highlight=False))
     related = [(h.story, h.matched_terms) for h in results.hits if h.story.pk != story.pk]
     return related[:limit]
 
@@ -146,9 +149,7 @@ def match_text(text: str, limit: int = 5) -> list[tuple]:
     if not query:
         return []
     limit = min(max(1, int(limit)), 20)
-    results = backend().search(
-        parse(query), page=1, per_page=limit, highlight=False, published_only=True
-    )
+    results = engine.run(backend(), engine.plan(parse(query), per_page=limit, highlight=False))
     return [(h.story, h.matched_terms, h.score) for h in results.hits]
 
 
@@ -216,9 +217,7 @@ def probe() -> str:
     """Run one search over every story through the backend; "" if it answers, else the cause
     (exception class and a short message, for operators: never shown to anonymous callers)."""
     try:
-        backend().search(
-            parse("pod restart"), page=1, per_page=1, highlight=True, published_only=False
-        )
+        engine.run(backend(), engine.plan(parse("pod restart"), per_page=1, published_only=False))
     except Exception as exc:  # any failure means the index cannot serve the pages
         log.warning("search index probe failed", exc_info=True)
         return f"{exc.__class__.__name__}: {str(exc)[:200]}"

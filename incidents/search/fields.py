@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -128,10 +129,6 @@ def _vocabulary_labels(name: str, values: list[str]) -> dict[str, str]:
     return vocabulary_labels(name, values)
 
 
-def _slugs(rel: str) -> Callable[[object], tuple[str, ...]]:
-    return lambda story: tuple(sorted(x.slug for x in getattr(story, rel).all()))
-
-
 def _has_rules(story) -> bool:
     has_rules = getattr(story, "_has_rules", None)
     if has_rules is None:
@@ -141,33 +138,38 @@ def _has_rules(story) -> bool:
     return bool(has_rules)
 
 
+def _vocabulary(name: str, rel: str, alias: str, legend: Promise, help_text: str) -> SearchField:
+    """A field of vocabulary slugs (categories, technologies), labelled with their names."""
+    return SearchField(
+        name,
+        Kind.TAGS,
+        lambda story: tuple(sorted(x.slug for x in getattr(story, rel).all())),
+        aliases=(alias,),
+        facet=legend,
+        labels=_vocabulary_labels,
+        api=ApiParam(help_text),
+    )
+
+
+def _choice(name: str, choices: type[models.TextChoices], legend: Promise, **kwargs) -> SearchField:
+    """A faceted story attribute with fixed choices (their labels label the facet)."""
+    kwargs.setdefault("api", ApiParam())
+    value = operator.attrgetter(name)
+    return SearchField(name, Kind.KEYWORD, value, facet=legend, choices=choices, **kwargs)
+
+
 FIELDS: tuple[SearchField, ...] = (
-    SearchField(
+    _vocabulary(
         "category",
-        Kind.TAGS,
-        _slugs("categories"),
-        aliases=("cat",),
-        facet=gettext_lazy("Category"),
-        labels=_vocabulary_labels,
-        api=ApiParam("Category slug(s); repeat or comma-separate for any of several."),
+        "categories",
+        "cat",
+        gettext_lazy("Category"),
+        "Category slug(s); repeat or comma-separate for any of several.",
     ),
-    SearchField(
-        "technology",
-        Kind.TAGS,
-        _slugs("technologies"),
-        aliases=("tech",),
-        facet=gettext_lazy("Technology"),
-        labels=_vocabulary_labels,
-        api=ApiParam("Technology slug(s)."),
+    _vocabulary(
+        "technology", "technologies", "tech", gettext_lazy("Technology"), "Technology slug(s)."
     ),
-    SearchField(
-        "platform",
-        Kind.KEYWORD,
-        lambda story: story.platform,
-        facet=gettext_lazy("Platform"),
-        choices=Platform,
-        api=ApiParam(),
-    ),
+    _choice("platform", Platform, gettext_lazy("Platform")),
     SearchField(
         "year",
         Kind.INTEGER,
@@ -175,22 +177,12 @@ FIELDS: tuple[SearchField, ...] = (
         facet=gettext_lazy("Year"),
         api=ApiParam(minimum=2014, maximum=2100),
     ),
-    SearchField(
-        "source_kind",
-        Kind.KEYWORD,
-        lambda story: story.source_kind,
-        aliases=("kind", "source"),
-        facet=gettext_lazy("Source"),
-        choices=SourceKind,
-        api=ApiParam(),
-    ),
-    SearchField(
+    _choice("source_kind", SourceKind, gettext_lazy("Source"), aliases=("kind", "source")),
+    _choice(
         "provenance",
-        Kind.KEYWORD,
-        lambda story: story.provenance,
+        Provenance,
+        gettext_lazy("Source read"),
         aliases=("read",),
-        facet=gettext_lazy("Source read"),
-        choices=Provenance,
         api=ApiParam(
             "How much of the source a record rests on: full, partial or listing.", max_values=3
         ),

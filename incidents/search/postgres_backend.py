@@ -46,18 +46,16 @@ from django.db import OperationalError, connection, transaction
 
 from incidents.models import Status, Story
 from incidents.search import fields as search_fields
-from incidents.search.documents import (
-    Hit,
-    SearchResults,
-    StoryDoc,
-    build_facets,
-    load_hits_stories,
-    plain_text,
-    stories_for_indexing,
-    story_doc,
+from incidents.search.documents import Hit, StoryDoc, stories_for_indexing, story_doc
+from incidents.search.engine import (
+    COORD,
+    HIGHLIGHT_FIELDS,
+    QueryPlan,
+    Ranked,
+    highlight_text,
+    idf,
 )
-from incidents.search.query import AliasGroup, ParsedQuery, replace_word, vocabulary, words
-from incidents.search.spelling import distance
+from incidents.search.query import words
 
 DOCS = "kb_search_document"
 VECTORS = "kb_search_vector"
@@ -67,7 +65,6 @@ LEXEMES = "kb_search_lexeme"
 TABLES = (DOCS, VECTORS, POSTINGS, LEXEMES, WORDS)
 WEIGHTS = search_fields.PG_RANK_WEIGHTS  # ts_rank's {D, C, B, A}: the text groups' pg_rank
 TECH_WEIGHT = 0.5  # ts_rank units an alias group scores when the story is tagged
-COORD = 1.0
 # Equal scores: the record resting on more of its source first (full, partial, listing).
 PROVENANCE_ORDER = (
     "CASE provenance WHEN 'full' THEN 2 WHEN 'partial' THEN 1 ELSE 0 END DESC, story_id DESC"
@@ -528,21 +525,17 @@ def _quoted(words_: tuple[str, ...] | list[str]) -> str:
     return '"' + " ".join(words_) + '"'
 
 
-def _groups(parsed: ParsedQuery):
-    """[(label, tsquery SQL, params, tech slug or None, required)]"""
+def _groups(plan: QueryPlan):
+    """[(label, tsquery SQL, params, tech slug or None, required)] for the plan's groups."""
     groups = []
-    for word in parsed.terms:
-        groups.append((word, WEBSEARCH, [word], None, False))
-    for alias in parsed.aliases:
-        forms = alias.text_forms()
-        if forms:  # any form matches: "a b" or "c" (websearch_to_tsquery's OR)
-            sql, params = WEBSEARCH, [" or ".join(_quoted(f) for f in forms)]
+    for g in plan.groups:
+        if len(g.forms) == 1 and len(g.forms[0]) == 1 and not (g.technology or g.required):
+            sql, params = WEBSEARCH, [g.forms[0][0]]  # a word as typed
+        elif g.forms:  # any form matches: "a b" or "c" (websearch_to_tsquery's OR)
+            sql, params = WEBSEARCH, [" or ".join(_quoted(f) for f in g.forms)]
         else:
             sql, params = "''::tsquery", []
-        groups.append((alias.shown, sql, params, alias.technology, False))
-    for phrase in parsed.phrases:
-        text = " ".join(phrase)
-        groups.append((f'"{text}"', WEBSEARCH, [_quoted(phrase)], None, True))
+        groups.append((g.label, sql, params, g.technology, g.required))
     return groups
 
 
@@ -558,14 +551,14 @@ class _Group:
     lexeme: str | None  # the lexeme when the tsquery is one lexeme: ranked from the postings
 
 
-def _filters_sql(parsed: ParsedQuery, published_only: bool) -> tuple[list[str], list]:
+def _filters_sql(filters: dict[str, list[str]], published_only: bool) -> tuple[list[str], list]:
     """WHERE clauses for the filters (values of one key OR-ed, keys AND-ed); the values are
     canonical (fields.SearchField.parse)."""
     where, params = [], []
     if published_only:
         where.append("d.status = %s")
         params.append(Status.PUBLISHED)
-    for key, values in parsed.filters.items():
+    for key, values in filters.items():
         f = search_fields.get(key)
         kind = COLUMN_TYPES[f.kind]
         if f.kind is search_fields.Kind.TAGS:
@@ -671,19 +664,17 @@ def _resolve(cur, text_groups) -> list[_Group]:
     out = []
     for (label, sql, p, tech, required), key in zip(text_groups, keys[1:], strict=True):
         _, df, nodes, lexeme = found[key]
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else math.log(1 + n / 0.5)
-        out.append(_Group(label, sql, p, tech, required, round(idf, 6), nodes, lexeme))
+        weight = idf(n, df) if df else math.log(1 + n / 0.5)
+        out.append(_Group(label, sql, p, tech, required, round(weight, 6), nodes, lexeme))
     return out
 
 
-def search(
-    parsed: ParsedQuery, *, page: int, per_page: int, highlight: bool, published_only: bool
-) -> SearchResults:
+def execute(plan: QueryPlan) -> Ranked | None:
     if not _exists():
-        return SearchResults([], 0, page, per_page, build_facets({}), None, parsed.text)
+        return None
     ensure_schema()  # an index built by an older version is upgraded in place
     with connection.cursor() as cur:
-        return _search(cur, parsed, page, per_page, highlight, published_only)
+        return _execute(cur, plan)
 
 
 def _scores_sql(groups: list[_Group]) -> tuple[str, list, list[str], list]:
@@ -726,13 +717,12 @@ def _scores_sql(groups: list[_Group]) -> tuple[str, list, list[str], list]:
     return " UNION ALL ".join(parts), params, q_cols, q_params
 
 
-def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchResults:
-    text_groups = _groups(parsed)
-    groups = _resolve(cur, text_groups)
-    where, params = _filters_sql(parsed, published_only)
+def _execute(cur, plan: QueryPlan) -> Ranked:
+    groups = _resolve(cur, _groups(plan))
+    where, params = _filters_sql(plan.filters, plan.published_only)
     scores_sql, scores_params, q_cols, q_params = _scores_sql(groups)
     # Every tsquery is computed once (a one-row CTE), not once per candidate row.
-    for j, words_ in enumerate(parsed.excluded):
+    for j, words_ in enumerate(plan.excluded):
         q_cols.append(f"{WEBSEARCH} AS x{j}")
         q_params.append(_quoted(words_))
         where.append(
@@ -751,7 +741,7 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
             f"FROM ({scores_sql}) parts(story_id, s, b) GROUP BY story_id) s "
             f"JOIN {DOCS} d ON d.story_id = s.story_id"
         )
-        score = f"s.s * (1 + {COORD} * bit_count(s.b::bit(64)) / {len(groups)}.0)"
+        score = f"s.s * (1 + {COORD} * bit_count(s.b::bit(64)) / {len(groups)}.0)"  # engine
         select, order = f"{score} AS score, s.b AS matched", f"score DESC, {PROVENANCE_ORDER}"
         params = [*scores_params, *params]
     else:
@@ -777,90 +767,73 @@ def _search(cur, parsed, page, per_page, highlight, published_only) -> SearchRes
         SELECT 'hit', story_id::text, rn, score, matched FROM pg
         UNION ALL {facets_sql}
     """
-    cur.execute(sql, [*q_params, *params, per_page, (page - 1) * per_page])
-    ranked: list[tuple[int, int, float, int]] = []
+    cur.execute(sql, [*q_params, *params, plan.per_page, plan.offset])
+    page: list[tuple[int, int, float, int]] = []
     total = 0
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for kind, value, n, score, matched in cur.fetchall():
         if kind == "hit":
-            ranked.append((n, int(value), float(score), int(matched or 0)))
+            page.append((n, int(value), float(score), int(matched or 0)))
         elif kind == "total":
             total = n
         else:
             counts[kind][value] = n
-    ranked.sort()
-    stories = load_hits_stories([pk for _, pk, _, _ in ranked], published_only=published_only)
-    hits = []
-    for _, pk, score, matched in ranked:
-        story = stories.get(pk)
-        if story is None:
-            continue
-        labels = [g.label for i, g in enumerate(groups) if matched >> i & 1]
-        hits.append(Hit(story=story, score=round(score, 4), matched_terms=labels))
-    if highlight and groups and hits:
-        _highlight(cur, hits, text_groups)
-    suggestion = _suggest(cur, parsed)
-    return SearchResults(hits, total, page, per_page, build_facets(counts), suggestion, parsed.text)
+    page.sort()
+    return Ranked([(pk, score, matched) for _, pk, score, matched in page], total, counts)
 
 
-def _highlight(cur, hits: list[Hit], groups) -> None:
+def highlight(plan: QueryPlan, hits: list[Hit]) -> None:
+    groups = _groups(plan)
     query_sql = " || ".join(f"({sql})" for _, sql, p, _, _ in groups if p) or "''::tsquery"
     query_params = [x for _, _, p, _, _ in groups for x in p]
     opts = (
         f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=12, ShortWord=2, "
         "MaxFragments=1, FragmentDelimiter=' … '"
     )
-    fields = ("title", "symptom", "summary")
     values, params = [], []
     for i, hit in enumerate(hits):
-        for field in fields:
-            raw = hit.story.title if field == "title" else plain_text(getattr(hit.story, field))
+        for field in HIGHLIGHT_FIELDS:
+            raw = highlight_text(hit.story, field)
             values.append("(%s, %s, %s)")
             params.extend([i, field, raw.replace(START, "").replace(STOP, "")[:6000]])
-    cur.execute(
-        f"WITH q AS (SELECT {query_sql} AS q) "
-        f"SELECT v.i, v.f, ts_headline('english', v.t, q.q, %s) "
-        f"FROM (VALUES {', '.join(values)}) AS v(i, f, t), q",
-        [*query_params, opts, *params],
-    )
-    for i, field, text in cur.fetchall():
+    with connection.cursor() as cur:
+        cur.execute(
+            f"WITH q AS (SELECT {query_sql} AS q) "
+            f"SELECT v.i, v.f, ts_headline('english', v.t, q.q, %s) "
+            f"FROM (VALUES {', '.join(values)}) AS v(i, f, t), q",
+            [*query_params, opts, *params],
+        )
+        rows = cur.fetchall()
+    for i, field, text in rows:
         if START in text:
             html = escape(text).replace(START, "<mark>").replace(STOP, "</mark>")
             hits[i].highlights[field] = html
 
 
-def _suggest(cur, parsed: ParsedQuery) -> str | None:
-    candidates = [w for w in parsed.terms if len(w) >= 4 and w.isalpha()]
-    if not candidates:
-        return None
+def known_words(words_: list[str]) -> set[str]:
+    if not _exists():
+        return set()
     # A range, not `word = ANY(...)`: pg_trgm's GIN opclass also serves `=`, and the planner
     # picked it over the primary key (12 ms instead of 0.2 ms); it cannot serve a range.
-    cur.execute(
-        f"SELECT w FROM unnest(%s::text[]) AS w "
-        f"WHERE EXISTS (SELECT 1 FROM {WORDS} k WHERE k.word >= w AND k.word <= w)",
-        [candidates],
-    )
-    vocab = vocabulary()
-    known = {w for (w,) in cur.fetchall()} | set(vocab.words)
-    text, changed = parsed.text, False
-    for word in candidates:
-        if word in known:
-            continue
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT w FROM unnest(%s::text[]) AS w "
+            f"WHERE EXISTS (SELECT 1 FROM {WORDS} k WHERE k.word >= w AND k.word <= w)",
+            [words_],
+        )
+        return {w for (w,) in cur.fetchall()}
+
+
+def spelling_candidates(word: str) -> dict[str, int]:
+    if not _exists():
+        return {}
+    with connection.cursor() as cur:
         cur.execute(
             f"SELECT word, ndoc FROM {WORDS} WHERE word %% %s "
             "ORDER BY similarity(word, %s) DESC, ndoc DESC LIMIT 10",
             [word, word],
         )
-        found = dict(cur.fetchall())
-        # The vocabulary's own words count too, once each (as in the Whoosh speller).
-        fix = vocab.speller().correct(word)
-        if fix:
-            found[fix] = found.get(fix, 0) + 1
-        ranked = sorted((distance(word, w), -n, w) for w, n in found.items())
-        if ranked and ranked[0][0] <= 2:
-            text = replace_word(ParsedQuery(text=text), word, ranked[0][2])
-            changed = True
-    return text if changed else None
+        return dict(cur.fetchall())
 
 
 # --- Helpers for more-like-this and match_text ---------------------------------------------------
@@ -901,9 +874,6 @@ def more_like_this_terms(story, wanted_count: int = 12) -> list[str]:
         if df <= 1 or not lexeme or lexeme in seen:
             continue
         seen.add(lexeme)
-        scored.append((weights[word] * math.log(1 + (n - df + 0.5) / (df + 0.5)), word))
+        scored.append((weights[word] * idf(n, df), word))
     scored.sort(reverse=True)
     return [w for _, w in scored[:wanted_count]]
-
-
-__all__ = ["AliasGroup"]

@@ -1,4 +1,5 @@
-"""Did-you-mean for the Whoosh backend: a symmetric-delete index over the indexed words.
+"""Did-you-mean candidates: a symmetric-delete index over known words (Whoosh's indexed words,
+the vocabulary's own).
 
 For each known word we store its one-character deletions; a typed word's deletions are looked up
 in the same table, which finds every known word within one insertion, deletion, substitution or
@@ -51,18 +52,16 @@ class Speller:
     def known(self, word: str) -> bool:
         return word in self.freq
 
-    def correct(self, word: str) -> str | None:
+    def candidates(self, word: str) -> dict[str, int]:
+        """Known words within two edits of `word` -> their frequency."""
         if len(word) < self.MIN_LEN or not word.isalpha() or word in self.freq:
-            return None
-        candidates: set[str] = set()
+            return {}
+        near: set[str] = set()
         for key in _deletes(word) | {word}:
-            candidates.update(self.index.get(key, ()))
-        best: tuple[int, int, str] | None = None
-        for cand in candidates:
-            d = distance(word, cand)
-            if d > 2:
-                continue
-            rank = (d, -self.freq[cand], cand)
-            if best is None or rank < best:
-                best = rank
-        return best[2] if best else None
+            near.update(self.index.get(key, ()))
+        return {cand: self.freq[cand] for cand in near if distance(word, cand) <= 2}
+
+    def correct(self, word: str) -> str | None:
+        """The nearest known word (fewest edits, then most frequent), or None."""
+        ranked = sorted((distance(word, c), -n, c) for c, n in self.candidates(word).items())
+        return ranked[0][2] if ranked else None

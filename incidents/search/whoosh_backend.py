@@ -14,9 +14,7 @@ before each query when the generation pointer or the index's TOC moved.
 from __future__ import annotations
 
 import heapq
-import itertools
 import logging
-import math
 import re
 import threading
 from collections import Counter, OrderedDict
@@ -26,21 +24,23 @@ from whoosh.query import Or, Phrase
 from incidents.models import PROVENANCE_RANK, Status
 from incidents.search import fields as search_fields
 from incidents.search import whoosh_store as store
-from incidents.search.documents import (
-    Hit,
-    SearchResults,
-    build_facets,
-    load_hits_stories,
-    plain_text,
+from incidents.search.documents import Hit
+from incidents.search.engine import (
+    COORD,
+    HIGHLIGHT_FIELDS,
+    Group,
+    QueryPlan,
+    Ranked,
+    highlight_text,
+    idf,
 )
 from incidents.search.highlight import fragment
-from incidents.search.query import STOPWORDS, ParsedQuery, vocabulary
+from incidents.search.query import STOPWORDS
 from incidents.search.spelling import Speller
 
 K1 = 1.2
 B = 0.75
 TECH_WEIGHT = 2.5  # an alias group matched by technology tag scores like a strong head term
-COORD = 1.0  # final = bm25 * (1 + COORD * share of query groups matched)
 TERM_CACHE_SIZE = 4096
 CACHE_POSTINGS = 2_000_000  # bound on cached (doc, score) pairs per reader
 TEXT_FIELDS = tuple(store.FIELD_BOOSTS)
@@ -178,27 +178,16 @@ class _View:
     # --- postings ------------------------------------------------------------------------------
 
     def _postings(self, field: str, text: str):
+        """(document, weight) of every posting of `text` in `field`, through the matchers'
+        public interface (no block internals)."""
         for leaf, base in self.reader.leaf_readers():
             if (field, text) not in leaf:
                 continue
             m = leaf.postings(field, text)
-            if hasattr(m, "_read_ids") and hasattr(m, "_next_block"):
-                # Whole blocks at a time: ~10x faster than stepping the matcher in Python.
-                while m.is_active():
-                    if m._ids is None:
-                        m._read_ids()
-                    if m._weights is None:
-                        m._read_weights()
-                    if base:
-                        for d, w in zip(m._ids, m._weights, strict=False):
-                            yield d + base, w
-                    else:
-                        yield from zip(m._ids, m._weights, strict=False)
-                    m._next_block()
-            else:
-                while m.is_active():
-                    yield m.id() + base, m.weight()
-                    m.next()
+            is_active, next_, doc, weight = m.is_active, m.next, m.id, m.weight
+            while is_active():
+                yield doc() + base, weight()
+                next_()
 
     def _cached(self, key: tuple, build) -> _Term:
         with self.lock:
@@ -235,10 +224,8 @@ class _View:
                 del acc[d]
             if not acc:
                 return EMPTY
-            df = len(acc)
-            idf = math.log(1 + (self.count - df + 0.5) / (df + 0.5))
-            k1 = K1 + 1
-            scores = {d: idf * tf * k1 / (tf + K1) for d, tf in acc.items()}
+            weight = idf(self.count, len(acc)) * (K1 + 1)
+            scores = {d: weight * tf / (tf + K1) for d, tf in acc.items()}
             return _Term(scores, _docset(scores, self.n))
 
         return self._cached(("t", term), build)
@@ -251,8 +238,8 @@ class _View:
             docs = [d for d, _ in self._postings("tech", slug) if self.meta[d] is not None]
             if not docs:
                 return EMPTY
-            idf = math.log(1 + (self.count - len(docs) + 0.5) / (len(docs) + 0.5))
-            return _Term(dict.fromkeys(docs, TECH_WEIGHT * idf), _docset(docs, self.n))
+            score = TECH_WEIGHT * idf(self.count, len(docs))
+            return _Term(dict.fromkeys(docs, score), _docset(docs, self.n))
 
         return self._cached(("tech", slug), build)
 
@@ -286,14 +273,12 @@ class _View:
         return set(self.phrase(words).scores)
 
     def speller(self) -> Speller:
-        """Indexed words, and the vocabulary's words (once each: an indexed word of the same
-        distance wins)."""
+        """The indexed words (of titles, technologies, symptoms and summaries)."""
         if self._speller is None:
-            indexed = (
+            self._speller = Speller(
                 (t.decode("utf-8", "replace"), info.doc_frequency())
                 for t, info in self.reader.iter_field("spell")
             )
-            self._speller = Speller(itertools.chain(indexed, ((w, 1) for w in vocabulary().words)))
         return self._speller
 
     def known_word(self, word: str) -> bool:
@@ -444,22 +429,18 @@ def _best(terms: list[_Term]) -> _Term:
     return _Term(scores, docs)
 
 
-def _idf(view: _View, df: int) -> float:
-    return math.log(1 + (view.count - df + 0.5) / (df + 0.5))
-
-
 def _shared_idf(view: _View, forms: list[_Term]) -> list[_Term]:
     """The forms' scores rescaled so that each carries the IDF of the whole set (its document
     frequency being the union's), never more than its own."""
     union = 0
     for f in forms:
         union |= f.docs
-    shared = _idf(view, union.bit_count())
+    shared = idf(view.count, union.bit_count())
     out = []
     for f in forms:
         if not f.docs:
             continue
-        factor = shared / _idf(view, len(f.scores))
+        factor = shared / idf(view.count, len(f.scores))
         if factor >= 1:
             out.append(f)
         else:
@@ -467,50 +448,36 @@ def _shared_idf(view: _View, forms: list[_Term]) -> list[_Term]:
     return out
 
 
-def _groups(view: _View, parsed: ParsedQuery):
-    """(label, _Term, wanted stems, required) per query group."""
-    groups = []
-    for word in parsed.terms:
-        ws = stems([word])
-        groups.append((word, _merge([view.term(s) for s in ws]), ws, False))
-    for alias in parsed.aliases:
-        forms, wanted = [], []
-        for form in alias.text_forms():
-            ws = stems(form)
-            wanted.extend(ws)
-            text_docs = view.phrase(form).docs if len(form) > 1 else None
-            forms.append(_merge([view.term(s) for s in ws], only=text_docs))
-        # Any form of the term counts once (its best-scoring form in each story), weighed by
-        # how common the term is in any form: a rare spelling (a Chinese word in the few
-        # stories with a Chinese summary) must not outweigh the common English one.
-        text = _best(_shared_idf(view, forms)) if len(forms) > 1 else _best(forms)
-        tech = view.tech(alias.technology) if alias.technology else EMPTY
-        groups.append((alias.shown, _merge([tech, text]), wanted, False))
-    for phrase in parsed.phrases:
-        ws = stems(phrase)
-        docs = view.phrase(phrase).docs
-        term = _merge([view.term(s) for s in ws], only=docs)
-        groups.append(('"' + " ".join(phrase) + '"', term, ws, True))
-    return groups
+def _group(view: _View, group: Group) -> _Term:
+    """A group's scores: its best form in each story (a form of several words must stand as a
+    phrase), or its technology's tag; a required phrase only where it stands."""
+    forms = []
+    for form in group.forms:
+        text_docs = view.phrase(form).docs if len(form) > 1 else None
+        forms.append(_merge([view.term(s) for s in stems(form)], only=text_docs))
+    # Any form of the term counts once (its best-scoring form in each story), weighed by how
+    # common the term is in any form: a rare spelling (a Chinese word in the few stories with
+    # a Chinese summary) must not outweigh the common English one.
+    text = _best(_shared_idf(view, forms)) if len(forms) > 1 else _best(forms)
+    tech = view.tech(group.technology) if group.technology else EMPTY
+    return _merge([tech, text])
 
 
-def search(
-    parsed: ParsedQuery, *, page: int, per_page: int, highlight: bool, published_only: bool
-) -> SearchResults:
+def execute(plan: QueryPlan) -> Ranked | None:
     with STATE.lock:
         view = STATE.get()
         if view is None:
-            return SearchResults([], 0, page, per_page, build_facets({}), None, parsed.text)
-        return _search(view, parsed, page, per_page, highlight, published_only)
+            return None
+        return _execute(view, plan)
 
 
-def _search(view, parsed, page, per_page, highlight, published_only) -> SearchResults:
-    candidates = _allowed(view, parsed.filters, published_only)
-    for words in parsed.excluded:
+def _execute(view: _View, plan: QueryPlan) -> Ranked:
+    candidates = _allowed(view, plan.filters, plan.published_only)
+    for words in plan.excluded:
         candidates &= ~view.phrase(words).docs
-    groups = []
-    want = page * per_page
-    if parsed.is_empty:
+    want = plan.page * plan.per_page
+    groups = [_group(view, g) for g in plan.groups]
+    if not groups:  # a browse: newest first
         total = candidates.bit_count()
         member = candidates.to_bytes(view.n, "little")
         ranked = []
@@ -520,34 +487,21 @@ def _search(view, parsed, page, per_page, highlight, published_only) -> SearchRe
                     ranked.append((0.0, d))
                     if len(ranked) >= want:
                         break
-        ranked = ranked[(page - 1) * per_page :]
     else:
-        groups = _groups(view, parsed)
         matched_any = 0
-        for _, g, _, required in groups:
-            if required:
-                candidates &= g.docs
-            matched_any |= g.docs
+        for g, term in zip(plan.groups, groups, strict=True):
+            if g.required:
+                candidates &= term.docs
+            matched_any |= term.docs
         candidates &= matched_any
         total = candidates.bit_count()
         member = candidates.to_bytes(view.n, "little")
-        ranked = _top(view, [g for _, g, _, _ in groups], member, want) if total else []
-        ranked = ranked[(page - 1) * per_page :]
-    facets = build_facets(_facet_counts(view, candidates))
-    suggestion = _suggest(view, parsed)
-    stories = load_hits_stories([view.pk[d] for _, d in ranked], published_only=published_only)
-    wanted = {s for _, _, ws, _ in groups for s in ws}
-    hits = []
-    for score, d in ranked:
-        story = stories.get(view.pk[d])
-        if story is None:  # deleted or unpublished since the index was read
-            continue
-        terms = [label for label, g, _, _ in groups if d in g.scores]
-        hit = Hit(story=story, score=round(score, 4), matched_terms=terms)
-        if highlight and wanted:
-            hit.highlights = highlights(story, wanted)
-        hits.append(hit)
-    return SearchResults(hits, total, page, per_page, facets, suggestion, parsed.text)
+        ranked = _top(view, groups, member, want) if total else []
+    page = []
+    for score, d in ranked[plan.offset :]:
+        matched = sum(1 << i for i, term in enumerate(groups) if d in term.scores)
+        page.append((view.pk[d], score, matched))
+    return Ranked(page, total, _facet_counts(view, candidates))
 
 
 def _top(view: _View, groups: list[_Term], member: bytes, want: int) -> list[tuple[float, int]]:
@@ -574,31 +528,28 @@ def _top(view: _View, groups: list[_Term], member: bytes, want: int) -> list[tup
     return heapq.nlargest(want, items, key=lambda x: (x[0], rank.get(x[1], 0), -pk[x[1]]))
 
 
-def highlights(story, wanted: set[str]) -> dict[str, str]:
-    out = {}
-    for field in ("title", "symptom", "summary"):
-        text = story.title if field == "title" else plain_text(getattr(story, field))
-        frag = fragment(text, wanted, analyse, size=400 if field == "title" else 220)
-        if frag:
-            out[field] = frag
-    return out
+def highlight(plan: QueryPlan, hits: list[Hit]) -> None:
+    wanted = {s for g in plan.groups for form in g.forms for s in stems(form)}
+    if not wanted:
+        return
+    for hit in hits:
+        for field in HIGHLIGHT_FIELDS:
+            text = highlight_text(hit.story, field)
+            frag = fragment(text, wanted, analyse, size=400 if field == "title" else 220)
+            if frag:
+                hit.highlights[field] = frag
 
 
-def _suggest(view: _View, parsed: ParsedQuery) -> str | None:
-    from incidents.search.query import replace_word
+def known_words(words: list[str]) -> set[str]:
+    with STATE.lock:
+        view = STATE.get()
+        return {w for w in words if view is not None and view.known_word(w)}
 
-    text = parsed.text
-    changed = False
-    known = vocabulary().words
-    for word in parsed.terms:
-        if len(word) < 4 or not word.isalpha() or word in known or view.known_word(word):
-            continue
-        fix = view.speller().correct(word)
-        if fix:
-            parsed_text = replace_word(parsed, word, fix)
-            parsed = ParsedQuery(text=parsed_text)
-            text, changed = parsed_text, True
-    return text if changed else None
+
+def spelling_candidates(word: str) -> dict[str, int]:
+    with STATE.lock:
+        view = STATE.get()
+        return view.speller().candidates(word) if view is not None else {}
 
 
 # --- Index maintenance -------------------------------------------------------------------------
@@ -660,7 +611,6 @@ def more_like_this_terms(story, wanted_count: int = 12) -> list[str]:
             df = len(view.term_scores(s))
             if df <= 1:
                 continue  # only in this story: relates to nothing
-            idf = math.log(1 + (view.count - df + 0.5) / (df + 0.5))
-            scored.append((tf * idf, surface[s]))
+            scored.append((tf * idf(view.count, df), surface[s]))
         scored.sort(reverse=True)
         return [w for _, w in scored[:wanted_count]]

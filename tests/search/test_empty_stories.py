@@ -86,7 +86,7 @@ def test_check_reports_an_index_that_cannot_answer_a_search(backend, make_story,
     def broken(*args, **kwargs):
         raise TypeError("unsupported operand type(s) for +: 'int' and 'NoneType'")
 
-    monkeypatch.setattr(search.backend(), "search", broken)
+    monkeypatch.setattr(search.backend(), "execute", broken)
     report = search.check_index()
     assert not report.ok
     assert "TypeError" in report.unusable
