@@ -211,6 +211,73 @@ def load_corpus(docs: list[dict]) -> None:
             cur.execute("ANALYZE")
 
 
+class Split:
+    """Where a search's time goes, per phase: timing wrappers around the search engine's steps
+    (engine.py), installed by the bench only. Facet counting inside Whoosh's execute is timed
+    apart; PostgreSQL counts facets in its one statement (part of "execute")."""
+
+    PHASES = ("parse", "execute", "facets", "hits", "highlight", "suggest")
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = dict.fromkeys(self.PHASES, 0.0)
+        self.inner = 0.0  # time of phases nested in "execute", subtracted from it
+        self.saved: list[tuple[object, str, object]] = []
+
+    def wrap(self, owner, attr: str, phase: str, nested: bool = False) -> None:
+        inner = getattr(owner, attr)
+        self.saved.append((owner, attr, inner))
+
+        def timed(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent = time.perf_counter() - t
+                self.spent[phase] += spent
+                if nested:
+                    self.inner += spent
+
+        setattr(owner, attr, timed)
+
+    def restore(self) -> None:
+        for owner, attr, inner in reversed(self.saved):
+            setattr(owner, attr, inner)
+
+    def install(self, backend_module) -> None:
+        import incidents.search as search
+        from incidents.search import engine, whoosh_backend
+
+        self.wrap(search, "parse", "parse")
+        self.wrap(backend_module, "execute", "execute")
+        self.wrap(whoosh_backend, "_facet_counts", "facets", nested=True)
+        self.wrap(engine, "build_facets", "facets")
+        self.wrap(engine, "load_hits_stories", "hits")
+        self.wrap(backend_module, "highlight", "highlight")
+        self.wrap(engine, "suggest", "suggest")
+
+    def report(self, queries: int) -> str:
+        spent = dict(self.spent)
+        spent["execute"] -= self.inner
+        return "  ".join(f"{k} {v / queries * 1000:6.2f}" for k, v in spent.items())
+
+
+def bench_split(name: str, queries) -> None:
+    """One more pass with highlights, timed per phase (ms per query, mean)."""
+    import importlib
+
+    from incidents import search
+
+    module = importlib.import_module(f"incidents.search.{name}_backend")
+    split = Split()
+    split.install(module)
+    try:
+        for q, f in queries:
+            search.search(q, filters=f, highlight=True)
+    finally:
+        split.restore()
+    print(f"  {name} split, ms per query: {split.report(len(queries))}")
+
+
 def bench_backend(name: str, queries, n: int) -> None:
     from django.conf import settings
 
@@ -237,6 +304,7 @@ def bench_backend(name: str, queries, n: int) -> None:
         print("  " + report(label, times))
         if highlight:
             STATS[(name, n)] = pct(times, 95)
+    bench_split(name, queries)
 
 
 def bench_fts5(docs: list[dict], queries, n: int) -> None:
