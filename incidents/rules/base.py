@@ -156,35 +156,3 @@ class RuntimeRule(RuleMeta):
     @property
     def alert_name(self) -> str:
         return "KB" + "".join(part.capitalize() for part in self.slug.split("-"))
-
-
-def rule_as_dict(rule: RuleMeta) -> dict[str, Any]:
-    """The documentation fields of a rule, for the API, the web page and sync_rules."""
-    data: dict[str, Any] = {
-        "id": rule.id,
-        "slug": rule.slug,
-        "title": rule.title,
-        "severity": rule.severity.label,
-        "type": rule.rule_type,
-        "kinds": list(rule.kinds),
-        "checks": rule.checks,
-        "why": rule.why,
-        "fix": rule.fix,
-        "fix_example": rule.fix_example,
-        "references": list(rule.references),
-        "stories": list(rule.stories),
-        "reports": list(rule.reports),
-    }
-    if isinstance(rule, Rule):
-        data["params"] = [
-            {"name": p.name, "description": p.description, "default": p.default}
-            for p in rule.params
-        ]
-    if isinstance(rule, RuntimeRule):
-        data.update(
-            expr=rule.expr,
-            for_=rule.for_,
-            labels=dict(rule.labels),
-            annotations=dict(rule.annotations),
-        )
-    return data

@@ -7,7 +7,7 @@ values instead of raising, so a rule reads `containers(obj)` without guarding ev
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,41 +184,6 @@ def replicas(obj: K8sObject) -> int | None:
     return as_int(value)
 
 
-def selector_matches(selector: Any, labels: Mapping) -> bool:
-    """A label selector (matchLabels/matchExpressions, or a Service's plain map) against labels.
-
-    An empty or missing selector matches nothing here: for the checks in this library an empty
-    selector is a mistake, not "select everything".
-    """
-    if not isinstance(selector, dict) or not selector:
-        return False
-    if "matchLabels" in selector or "matchExpressions" in selector:
-        match_labels = as_dict(selector.get("matchLabels"))
-        expressions = as_list(selector.get("matchExpressions"))
-        if not match_labels and not expressions:
-            return False
-        for key, value in match_labels.items():
-            if as_str(labels.get(key)) != as_str(value) or key not in labels:
-                return False
-        return all(_expression_matches(as_dict(expr), labels) for expr in expressions)
-    return all(key in labels and as_str(labels[key]) == as_str(v) for key, v in selector.items())
-
-
-def _expression_matches(expr: dict, labels: Mapping) -> bool:
-    key = expr.get("key")
-    operator = expr.get("operator")
-    values = {as_str(v) for v in as_list(expr.get("values"))}
-    if operator == "In":
-        return key in labels and as_str(labels[key]) in values
-    if operator == "NotIn":
-        return key not in labels or as_str(labels[key]) not in values
-    if operator == "Exists":
-        return key in labels
-    if operator == "DoesNotExist":
-        return key not in labels
-    return False
-
-
 _QUANTITY = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)([a-zA-Z]*)$")
 _SUFFIX = {
     "": 1,
@@ -253,22 +218,6 @@ def quantity(value: Any) -> float | None:
         return float(match.group(1)) * _SUFFIX[match.group(2)]
     except (ValueError, OverflowError):
         return None
-
-
-def duration_seconds(value: Any) -> float | None:
-    """`30`, `"30s"`, `"1m30s"` in seconds, or None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if not isinstance(value, str):
-        return None
-    total = 0.0
-    found = False
-    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s)", value):
-        found = True
-        total += float(number) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[unit]
-    return total if found else None
 
 
 def probe_handler(probe: Any) -> tuple[str, Any] | None:
