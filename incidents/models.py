@@ -357,3 +357,23 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class RateCounter(models.Model):
+    """One fixed-window rate-limit counter (incidents.ratelimit) when there is no Redis.
+
+    Kept out of the cache table on purpose: Django's database cache increments by reading and
+    rewriting a pickled value, so two workers can both read 7 and both write 8; here one
+    `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` adds and reads atomically. Rows past
+    `expires` (Unix seconds) are deleted now and then by the limiter itself.
+    """
+
+    key = models.CharField(max_length=255, primary_key=True)
+    count = models.BigIntegerField(default=0)
+    expires = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name = "rate-limit counter"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -320,6 +320,10 @@ KB_API_THROTTLE_TOKEN = envrate("KB_API_THROTTLE_TOKEN", "1200/minute")
 KB_WEB_CHECK_THROTTLE = envrate("KB_WEB_CHECK_THROTTLE", "60/minute")
 # Failed API authentications (a wrong or revoked token) per client address; over it: 429.
 KB_AUTH_FAILURE_THROTTLE = envrate("KB_AUTH_FAILURE_THROTTLE", "20/minute")
+# Largest batch of requests one worker reserves at a time from a shared rate-limit counter
+# (incidents.ratelimit): a batch is also at most 1% of the limit, so a client gets at most
+# (workers x 1%) less than its limit, never more. 1: every request goes to the shared counter.
+KB_RATE_LIMIT_LEASE = envint("KB_RATE_LIMIT_LEASE", "50", minimum=1)
 
 # Chat slash commands. Unset means the endpoint refuses every request (401).
 SLACK_SIGNING_SECRET = envlist("SLACK_SIGNING_SECRET")  # comma-separated during rotation
