@@ -199,14 +199,21 @@ def _install_timers(totals: dict[str, float]) -> list:
                 __depth[0] -= 1
 
         wrapper = functools.wraps(original)(timed)
-        holders = [owner] if path else [
-            m for m in list(sys.modules.values())
-            if m is not None and getattr(m, "__dict__", {}).get(name) is original
-        ]  # fmt: skip
-        for holder in holders:
+        for holder in [owner] if path else _holders(name, original):
             setattr(holder, name, wrapper)
             undo.append((holder, name, original))
     return undo
+
+
+def _holders(name: str, function) -> list:
+    """Modules whose global `name` is `function` (or one of our wrappers of it)."""
+    return [
+        m
+        for m in list(sys.modules.values())
+        if m is not None
+        and (getattr(m, "__dict__", {}).get(name) is function
+             or getattr(m.__dict__.get(name), "__wrapped__", None) is function)
+    ]  # fmt: skip
 
 
 def profile_split(env: dict[str, str], n: int) -> None:
@@ -238,6 +245,8 @@ def profile_split(env: dict[str, str], n: int) -> None:
         finally:
             for holder, name, original in reversed(undo):
                 setattr(holder, name, original)
+                for module in _holders(name, original):  # imported while wrapped
+                    setattr(module, name, original)
         assert response.status_code == 200, response.status_code
         ms = {label: t / n * 1000 for label, t in totals.items()}
         whole = ms.get(SPLIT[0][0], elapsed)
