@@ -13,6 +13,7 @@ before each query when the generation pointer or the index's TOC moved.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 import re
@@ -34,7 +35,7 @@ from incidents.search.engine import (
     highlight_text,
     idf,
 )
-from incidents.search.highlight import fragment
+from incidents.search.highlight import MAX_TEXT_CHARS, fragment
 from incidents.search.query import STOPWORDS
 from incidents.search.spelling import Speller
 
@@ -528,14 +529,34 @@ def _top(view: _View, groups: list[_Term], member: bytes, want: int) -> list[tup
     return heapq.nlargest(want, items, key=lambda x: (x[0], rank.get(x[1], 0), -pk[x[1]]))
 
 
+HIGHLIGHT_CACHE_SIZE = 4096  # analysed field texts kept per process
+
+
+@functools.lru_cache(maxsize=HIGHLIGHT_CACHE_SIZE)
+def _analysed_field(text: str) -> tuple[str, dict[str, list[tuple[int, int]]]]:
+    """A field's text as `fragment` cuts it and where each stem occurs in it. Keyed by the text
+    itself, so an edited story is analysed afresh; the same stories come back in hit after hit,
+    and tokenising them again was most of the highlighting time."""
+    text = text[:MAX_TEXT_CHARS]
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for term, start, end in analyse(text):
+        spans.setdefault(term, []).append((start, end))
+    return text, spans
+
+
 def highlight(plan: QueryPlan, hits: list[Hit]) -> None:
     wanted = {s for g in plan.groups for form in g.forms for s in stems(form)}
     if not wanted:
         return
     for hit in hits:
         for field in HIGHLIGHT_FIELDS:
-            text = highlight_text(hit.story, field)
-            frag = fragment(text, wanted, analyse, size=400 if field == "title" else 220)
+            text, spans = _analysed_field(highlight_text(hit.story, field))
+            found = sorted((s, e, t) for t in wanted & spans.keys() for s, e in spans[t])
+            if not found:
+                continue
+            matches = [(t, s, e) for s, e, t in found]
+            size = 400 if field == "title" else 220
+            frag = fragment(text, wanted, lambda _, m=matches: m, size=size)
             if frag:
                 hit.highlights[field] = frag
 
