@@ -122,10 +122,23 @@ class CheckQuerySerializer(serializers.Serializer):
     skip = Slugs(help_text="Rule IDs or slugs not to run (repeat or comma-separate).")
 
 
+_PARAMETERS: dict[type, dict[str, bool]] = {}
+
+
+def _parameters(serializer_class: type[serializers.Serializer]) -> dict[str, bool]:
+    """name -> whether it may repeat, per serializer class (building a serializer's fields
+    deep-copies every declared field: once per process, not once more per request)."""
+    names = _PARAMETERS.get(serializer_class)
+    if names is None:
+        fields = serializer_class().fields
+        names = {n: isinstance(f, serializers.ListField) for n, f in fields.items()}
+        _PARAMETERS[serializer_class] = names
+    return names
+
+
 def parse_query(serializer_class: type[serializers.Serializer], query: QueryDict) -> dict:
     """Validate query parameters: unknown names and bad values are 400s in the API format."""
-    serializer = serializer_class()
-    fields = serializer.fields
+    fields = _parameters(serializer_class)
     unknown = sorted(set(query.keys()) - set(fields))
     if unknown:
         raise ApiError(
@@ -134,10 +147,10 @@ def parse_query(serializer_class: type[serializers.Serializer], query: QueryDict
             details={"unknown": unknown[:20], "allowed": sorted(fields)},
         )
     data: dict[str, Any] = {}
-    for name, field in fields.items():
+    for name, repeats in fields.items():
         if name not in query:
             continue
-        if isinstance(field, serializers.ListField):
+        if repeats:
             data[name] = query.getlist(name)
         else:
             values = query.getlist(name)
