@@ -222,12 +222,17 @@ def story_current_file_hash(story: Story) -> str:
 
 
 def _first_published(meta: Mapping[str, Any]) -> datetime.datetime:
-    """When a curated story counts as published: its source's date, else 1 January of its year.
+    """When a curated story counts as published: the write-up's date, else the incident's (a
+    write-up never comes before it), else 1 January of its year.
 
     A fresh install loads every file at once; stamping them all with the load time would date
-    every feed entry alike and order them by nothing a reader can see. The source date is the
+    every feed entry alike and order them by nothing a reader can see. The source's date is the
     closest true date we have, and it orders the feed newest story first."""
-    day = meta.get("date") or datetime.date(int(meta["year"]), 1, 1)
+    day = (
+        meta.get("published_date")
+        or meta.get("incident_date")
+        or datetime.date(int(meta["year"]), 1, 1)
+    )
     return datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
 
 

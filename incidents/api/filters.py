@@ -122,17 +122,19 @@ class CheckQuerySerializer(serializers.Serializer):
     skip = Slugs(help_text="Rule IDs or slugs not to run (repeat or comma-separate).")
 
 
-_PARAMETERS: dict[type, dict[str, bool]] = {}
+_PARAMETERS: dict[tuple[type, tuple[str, ...]], dict[str, bool]] = {}
 
 
 def _parameters(serializer_class: type[serializers.Serializer]) -> dict[str, bool]:
     """name -> whether it may repeat, per serializer class (building a serializer's fields
-    deep-copies every declared field: once per process, not once more per request)."""
-    names = _PARAMETERS.get(serializer_class)
+    deep-copies every declared field: once per process and search field declaration, not once
+    more per request)."""
+    key = (serializer_class, tuple(f.name for f in search_fields.api_fields()))
+    names = _PARAMETERS.get(key)
     if names is None:
         fields = serializer_class().fields
         names = {n: isinstance(f, serializers.ListField) for n, f in fields.items()}
-        _PARAMETERS[serializer_class] = names
+        _PARAMETERS[key] = names
     return names
 
 
