@@ -6,7 +6,8 @@ Builds deterministic synthetic corpora (1,000 and 10,000 stories by default) in 
 given by DATABASE_URL (it is wiped: use a scratch database; without DATABASE_URL a temporary
 SQLite file is used and the PostgreSQL backend is skipped), then prints for each backend the
 index build rate, index size and query latency p50/p95/p99 with and without highlights over a
-fixed mix of ~300 queries (one term, several terms, phrase, filtered, misspelt). It runs on one
+fixed mix of ~300 queries (one term, several terms, phrase, filtered, misspelt), then the API's
+list in a non-relevance order (`ordering=-year|title|-published_at`, pages 1 and 5). It runs on one
 core (--cpu, default 0): itself and the PostgreSQL server process serving its connection.
 The FTS5 reference indexes the same documents with the same field weights and answers with
 bm25() and snippet() (no facets, no suggestions): a floor, not a competitor.
@@ -305,6 +306,29 @@ def bench_backend(name: str, queries, n: int) -> None:
         if highlight:
             STATS[(name, n)] = pct(times, 95)
     bench_split(name, queries)
+    bench_ordered(name, queries, n)
+
+
+ORDERINGS = ("-year", "title", "-published_at")
+
+
+def bench_ordered(name: str, queries, n: int) -> None:
+    """The API's list in a non-relevance order (`?ordering=`): the first and the fifth page of 10
+    through selectors.StorySearch, for an empty query (browsing) and the first 60 queries."""
+    from incidents.selectors import StorySearch
+
+    ordered = [("", {}), *queries[:60]]
+    for page in (1, 5):
+        times = []
+        for ordering in ORDERINGS:
+            for q, f in ordered:
+                t = time.perf_counter()
+                found = StorySearch(q, filters=f, ordering=ordering)
+                found.window(page=page, per_page=10)
+                found.count()
+                times.append(time.perf_counter() - t)
+        label = f"{name} n={n} ordered page {page}"
+        print("  " + report(label, times))
 
 
 def bench_fts5(docs: list[dict], queries, n: int) -> None:

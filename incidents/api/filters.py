@@ -17,7 +17,7 @@ from incidents.search import fields as search_fields
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
 MAX_QUERY = 500
-ORDERINGS = ("relevance", "-year", "year", "title", "-title", "-published_at")
+ORDERINGS = tuple(search_fields.ORDERINGS)  # the search orders them (incidents.search.fields)
 
 
 def _no_nul(value: str) -> None:
@@ -83,7 +83,8 @@ class StoryQuerySerializer(serializers.Serializer):
     ordering = serializers.ChoiceField(
         choices=ORDERINGS,
         required=False,
-        help_text="Default: relevance when searching, newest first (-year) otherwise.",
+        help_text="Default: relevance when searching, newest first otherwise. Ties are broken "
+        "by title (for year), then by story id, so pages never overlap.",
     )
     page = serializers.IntegerField(min_value=1, max_value=100_000, default=1)
     per_page = serializers.IntegerField(

@@ -1,8 +1,8 @@
 """The search interface. Pages, the API, chat and commands call only these functions.
 
 Searching
-    search(query, *, filters=None, page=1, per_page=10, highlight=True, published_only=True)
-        -> SearchResults with
+    search(query, *, filters=None, page=1, per_page=10, ordering="relevance", highlight=True,
+           published_only=True) -> SearchResults with
            .hits        [Hit(story, score, highlights, matched_terms)]; `story` is a Story with
                         categories and technologies prefetched; `highlights` maps a field
                         ("title", "symptom", "summary") to a safe HTML fragment in which <mark>
@@ -26,6 +26,10 @@ Searching
            (has_rules: "true"/"false"); values of one key are OR-ed, keys are AND-ed. An unknown
            key raises SearchQueryError (a ValueError). An empty query browses newest first.
         page beyond the last page gives no hits (and the right total); per_page is capped at 100.
+        ordering: a name of fields.ORDERINGS ("relevance", "-year", "year", "title", "-title",
+           "-published_at"); each backend orders where it stores the values and reads only the
+           page; ties are broken by story id, so pages never overlap. Another name raises
+           SearchQueryError.
 
     more_like_this(story, limit=5) -> [(Story, [shared terms])]
     match_text(text, limit=5) -> [(Story, [matched terms], score)]
@@ -58,7 +62,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 
-from incidents.search import engine
+from incidents.search import engine, fields
 from incidents.search.documents import Hit, SearchResults, stories_for_indexing, story_doc
 from incidents.search.engine import SearchBackend
 from incidents.search.match import MAX_MATCH_CHARS, extract_query
@@ -107,6 +111,7 @@ def search(
     filters: Mapping[str, list[str]] | None = None,
     page: int = 1,
     per_page: int = 10,
+    ordering: str = fields.RELEVANCE,
     highlight: bool = True,
     published_only: bool = True,
     correct: bool = True,
@@ -120,6 +125,7 @@ def search(
         "per_page": per_page,
         "highlight": highlight,
         "published_only": published_only,
+        "ordering": ordering,
     }
     results = engine.run(b, engine.plan(parsed, **options))
     if correct and results.suggestion and results.total <= ALMOST_NOTHING:

@@ -4,7 +4,7 @@ Text groups (their weights are declared in fields.TEXT_GROUPS):
     head     title, technology names and aliases, organisation
     symptom  symptom, summary (and the Chinese summary), category names
     body     contributing factors, fix, detection, impact
-Filter and facet values: one per declared field (fields.all_fields()), by name.
+Filter, facet and sort values: one per declared field and sort key (fields.stored()), by name.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ class SearchResults:
 @dataclass(frozen=True)
 class StoryDoc:
     """What both backends index for a story: the weighted text groups (fields.TEXT_GROUPS) and
-    the value of every declared filter/facet (fields.all_fields()) by name, in `values`."""
+    the value of every declared filter/facet and sort key (fields.stored()) by name, in
+    `values`."""
 
     pk: int
     slug: str
@@ -69,10 +70,11 @@ class StoryDoc:
     values: dict[str, object] = field(default_factory=dict)  # field name -> value
 
     def value(self, name: str) -> object:
-        """A declared field's value (its empty value for a field declared after indexing)."""
+        """A declared field's or sort key's value (its empty value for one declared after
+        indexing)."""
         if name in self.values:
             return self.values[name]
-        declared = fields.get(name)
+        declared = next((f for f in fields.stored() if f.name == name), None)
         return declared.empty() if declared is not None else ""
 
     @property
@@ -83,7 +85,7 @@ class StoryDoc:
     def doc_hash(self) -> str:
         """Changes whenever anything indexed changes (also vocabulary or rule links)."""
         parts = [self.slug, self.status, self.head, self.symptom, self.body, self.sort_date]
-        for f in fields.all_fields():
+        for f in fields.stored():
             parts.append(",".join(f.keys(self.value(f.name))))
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
@@ -142,7 +144,7 @@ def story_doc(story: Story) -> StoryDoc:
         symptom=symptom,
         body=body,
         sort_date=story.sort_date.isoformat() if story.sort_date else "",
-        values={f.name: f.value(story) for f in fields.all_fields()},
+        values={f.name: f.value(story) for f in fields.stored()},
     )
 
 

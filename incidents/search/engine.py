@@ -3,9 +3,10 @@
 A search runs in three steps:
 1. `plan()` turns a parsed query into query groups (each user word, technology alias or
    vocabulary term, and required phrase is one group; see `Group`), exclusions and filters;
-2. the backend's `execute(plan)` finds and scores the matches: it returns the page's story ids
-   with their scores and which groups each matched, the total and the facet counts (its own
-   storage and scoring, nothing else);
+2. the backend's `execute(plan)` finds and scores the matches and orders them (by score, or by
+   the stored values `plan.order` names): it returns the page's story ids with their scores and
+   which groups each matched, the total and the facet counts (its own storage and scoring,
+   nothing else); only the page is read, in whatever order;
 3. `run()` builds the SearchResults: loads the page's stories, names the matched terms, asks
    the backend for highlights of HIGHLIGHT_FIELDS, and finds a did-you-mean with `suggest()`.
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from incidents.models import Story
+from incidents.search import fields
 from incidents.search.documents import (
     Hit,
     SearchResults,
@@ -29,7 +31,7 @@ from incidents.search.documents import (
     load_hits_stories,
     plain_text,
 )
-from incidents.search.query import ParsedQuery, replace_word, vocabulary
+from incidents.search.query import ParsedQuery, SearchQueryError, replace_word, vocabulary
 from incidents.search.spelling import distance
 
 COORD = 1.0  # final = sum of group scores * (1 + COORD * share of query groups matched)
@@ -61,6 +63,19 @@ class QueryPlan:
     per_page: int = 10
     highlight: bool = True
     published_only: bool = True
+    ordering: str = fields.RELEVANCE  # a name of fields.ORDERINGS
+
+    def __post_init__(self) -> None:
+        if self.ordering not in fields.ORDERINGS:
+            raise SearchQueryError(f"unknown ordering {self.ordering!r}")
+
+    @property
+    def order(self) -> tuple[tuple[str, bool], ...]:
+        """The stored values the page is ordered by, (name, descending) pairs; () for by score,
+        best first (ties: the fuller record, then the newest story id)."""
+        if self.ordering == fields.RELEVANCE:
+            return () if self.groups else fields.NEWEST
+        return fields.ORDERINGS[self.ordering]
 
     @property
     def excluded(self) -> list[tuple[str, ...]]:
@@ -92,7 +107,7 @@ def plan(parsed: ParsedQuery, **options) -> QueryPlan:
 class Ranked:
     """What a backend's execute() returns."""
 
-    page: list[tuple[int, float, int]]  # (story id, score, bit i set: group i matched), best first
+    page: list[tuple[int, float, int]]  # (story id, score, bit i set: group i matched), in order
     total: int
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> count
 
@@ -101,7 +116,8 @@ class SearchBackend(Protocol):
     """What `incidents.search` needs of a backend module (whoosh_backend, postgres_backend)."""
 
     def execute(self, plan: QueryPlan) -> Ranked | None:
-        """The page, total and facet counts; None when there is no index at all."""
+        """The page in `plan.order` (by score when empty), total and facet counts; None when
+        there is no index at all."""
 
     def highlight(self, plan: QueryPlan, hits: list[Hit]) -> None:
         """Set each hit's highlights: field of HIGHLIGHT_FIELDS -> safe HTML, <mark> only."""

@@ -9,7 +9,9 @@ Everything that filters, counts or ranks stories is built from this module:
   clause and its facet count;
 - the API's query parameters, its `facets` object and so the OpenAPI schema
   (`incidents/api/filters.py`, `serializers.py`), and the search page's facet boxes
-  (`incidents/views/find.py`).
+  (`incidents/views/find.py`);
+- the orders results come in (ORDERINGS, the API's `ordering`) and the sort keys that are
+  not filters (SORT_KEYS), which both backends store with each document and sort by.
 
 Adding a filter: one `SearchField` in FIELDS (and, when the story does not have the value yet,
 the model field and its migration). `docs/search.md` ("Adding a filter") walks through it.
@@ -24,6 +26,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC
 
 from django.db import models
 from django.utils.functional import Promise
@@ -242,6 +245,61 @@ def declared(*extra: SearchField) -> Iterator[tuple[SearchField, ...]]:
         yield _declared[-1]
     finally:
         _declared.pop()
+
+
+# --- Orders ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """A story value results can be ordered by that is not a filter (a filter's value orders by
+    its name too, e.g. `year`). Stored with every document like a field's value (Whoosh: in the
+    stored metadata; PostgreSQL: a text column), as a string that orders by its code points
+    (PostgreSQL compares it COLLATE "C"), so that both backends order alike whatever the
+    database's locale."""
+
+    name: str
+    value: Callable[[object], str]
+    kind: Kind = Kind.KEYWORD
+
+    def keys(self, value: object) -> tuple[str, ...]:
+        return (str(value or ""),)
+
+    def empty(self) -> str:
+        return ""
+
+
+def _published_at(story) -> str:
+    """UTC, fixed width (microseconds always written), so the strings order as the times do;
+    "" (never published) orders before every time."""
+    at = story.published_at
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") if at else ""
+
+
+SORT_KEYS: tuple[SortKey, ...] = (
+    SortKey("title", lambda story: story.title.lower()),
+    SortKey("published_at", _published_at),
+)
+
+RELEVANCE = "relevance"
+# An order: (document value, descending) pairs, most significant first. A document value is a
+# declared field's or sort key's name, "sort_date" or "id" (the story id); every order ends with
+# the id, so no two stories tie and pages of one order never overlap or skip a story. Empty
+# values ("", no date) order before any other value.
+NEWEST: tuple[tuple[str, bool], ...] = (("year", True), ("sort_date", True), ("id", True))
+ORDERINGS: dict[str, tuple[tuple[str, bool], ...]] = {
+    RELEVANCE: (),  # by score, best first; without query words (browsing) NEWEST
+    "-year": (("year", True), ("title", False), ("id", False)),
+    "year": (("year", False), ("title", False), ("id", False)),
+    "title": (("title", False), ("id", False)),
+    "-title": (("title", True), ("id", True)),
+    "-published_at": (("published_at", True), ("id", False)),
+}
+
+
+def stored() -> tuple[SearchField | SortKey, ...]:
+    """Every value a document stores by name: the fields in force, then the sort keys."""
+    return (*all_fields(), *SORT_KEYS)
 
 
 # --- Text ----------------------------------------------------------------------------------------

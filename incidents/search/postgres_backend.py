@@ -163,19 +163,20 @@ def _has_vector_column(cur) -> bool:
     return bool(cur.fetchone()[0])
 
 
-def _missing_columns(cur) -> list[search_fields.SearchField]:
-    """Declared fields (incidents.search.fields) whose column the document table lacks."""
+def _missing_columns(cur) -> list[search_fields.SearchField | search_fields.SortKey]:
+    """Declared fields and sort keys (incidents.search.fields) whose column the document table
+    lacks."""
     cur.execute(
         "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND NOT attisdropped",
         [DOCS],
     )
     have = {name for (name,) in cur.fetchall()}
-    return [f for f in search_fields.all_fields() if column(f) not in have]
+    return [f for f in search_fields.stored() if column(f) not in have]
 
 
 def _schema_current() -> bool:
     """The posting and lexeme tables exist, the document rows no longer hold the vector and
-    have a column for every declared field."""
+    have a column for every declared field and sort key."""
     with connection.cursor() as cur:
         cur.execute(
             "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
@@ -211,8 +212,8 @@ def ensure_schema() -> None:
 
 
 def _ensure_columns(cur) -> None:
-    """Add the columns of fields declared since the index was written, filled from the stories
-    (an orphan row, whose story is gone, keeps the field's empty value)."""
+    """Add the columns of fields and sort keys declared since the index was written, filled
+    from the stories (an orphan row, whose story is gone, keeps the empty value)."""
     missing = _missing_columns(cur)
     if not missing:
         return
@@ -262,11 +263,11 @@ EMPTY = {  # a column's default: the field's empty value
 }
 
 
-def column(f: search_fields.SearchField) -> str:
+def column(f: search_fields.SearchField | search_fields.SortKey) -> str:
     return LEGACY_COLUMNS.get(f.name, f.name)
 
 
-def _stored(f: search_fields.SearchField, value: object) -> object:
+def _stored(f: search_fields.SearchField | search_fields.SortKey, value: object) -> object:
     """A document value as its column holds it."""
     return list(value or ()) if f.kind is search_fields.Kind.TAGS else value
 
@@ -274,12 +275,12 @@ def _stored(f: search_fields.SearchField, value: object) -> object:
 def _doc_columns() -> list[tuple[str, str]]:
     core = [("story_id", "bigint"), ("version", "int"), ("doc_hash", "varchar")]
     core += [("status", "text"), ("sort_date", "date")]
-    return core + [(column(f), COLUMN_TYPES[f.kind]) for f in search_fields.all_fields()]
+    return core + [(column(f), COLUMN_TYPES[f.kind]) for f in search_fields.stored()]
 
 
 def _doc_row(d: StoryDoc) -> tuple:
     core = (d.pk, d.version, d.doc_hash, d.status, d.sort_date or None)
-    return core + tuple(_stored(f, d.value(f.name)) for f in search_fields.all_fields())
+    return core + tuple(_stored(f, d.value(f.name)) for f in search_fields.stored())
 
 
 def _doc_words(doc: StoryDoc) -> set[str]:
@@ -717,6 +718,23 @@ def _scores_sql(groups: list[_Group]) -> tuple[str, list, list[str], list]:
     return " UNION ALL ".join(parts), params, q_cols, q_params
 
 
+def _order_sql(keys: tuple[tuple[str, bool], ...]) -> tuple[str, list[str]]:
+    """ORDER BY of the stored values `keys` names (fields.ORDERINGS), and their columns. Text
+    compares COLLATE "C" (code points, as Python and the Whoosh backend compare it, whatever
+    the database's locale); a missing value (NULL, as "" in Whoosh) orders first."""
+    kinds = {f.name: f for f in search_fields.stored()}
+    parts, columns = [], []
+    for name, descending in keys:
+        f = kinds.get(name)
+        col = column(f) if f is not None else {"id": "story_id"}.get(name, name)
+        text = f is not None and f.kind is search_fields.Kind.KEYWORD
+        collate = ' COLLATE "C"' if text else ""
+        direction = "DESC NULLS LAST" if descending else "ASC NULLS FIRST"
+        parts.append(f"{col}{collate} {direction}")
+        columns.append(col)
+    return ", ".join(parts), columns
+
+
 def _execute(cur, plan: QueryPlan) -> Ranked:
     groups = _resolve(cur, _groups(plan))
     where, params = _filters_sql(plan.filters, plan.published_only)
@@ -746,14 +764,14 @@ def _execute(cur, plan: QueryPlan) -> Ranked:
         params = [*scores_params, *params]
     else:
         source = f"{DOCS} d"
-        select, order = (
-            "0.0 AS score, 0::bigint AS matched",
-            "year DESC, sort_date DESC NULLS LAST, story_id DESC",
-        )
+        select = "0.0 AS score, 0::bigint AS matched"
+    order_columns: list[str] = []
+    if plan.order:
+        order, order_columns = _order_sql(plan.order)
     # The page is a top-N sort (row_number() over the already ordered page, not a window over
     # every match, which sorted them all); the facets and the total: _facets_sql().
     facets_sql, facet_columns = _facets_sql()
-    needed = dict.fromkeys(["story_id", "year", "sort_date", "provenance", *facet_columns])
+    needed = dict.fromkeys(["story_id", "provenance", *order_columns, *facet_columns])
     sql = f"""
         {q_sql}, m AS MATERIALIZED (
             SELECT {", ".join(f"d.{c}" for c in needed)}, {select}

@@ -166,15 +166,33 @@ class _View:
             for key, values in members.items()
         }
         self.all_docs = _docset(self.alive, n)
-        meta, pk = self.meta, self.pk
+        meta = self.meta
         self.provenance_rank = {
             d: _PROVENANCE_RANK.get(meta[d].get("provenance", ""), 0) for d in self.alive
         }
-        self.browse_order = sorted(
-            self.alive,
-            key=lambda d: (meta[d].get("year", 0), meta[d].get("sort_date", ""), pk[d]),
-            reverse=True,
-        )
+        self.orders: dict[tuple, list[int]] = {}
+
+    def order(self, keys: tuple[tuple[str, bool], ...]) -> list[int]:
+        """The live documents ordered by the stored values `keys` names ((name, descending),
+        most significant first; fields.ORDERINGS), sorted once per view and ordering: a page
+        is then the first matches met along this list."""
+        with self.lock:
+            docs = self.orders.get(keys)
+        if docs is None:
+            meta, pk = self.meta, self.pk
+            empty = {f.name: f.empty() for f in search_fields.stored()}
+            docs = list(self.alive)
+            for name, descending in reversed(keys):  # stable sorts, least significant first
+                if name == "id":
+                    docs.sort(key=pk.__getitem__, reverse=descending)
+                    continue
+                # .get: an index written before the value was stored orders it as empty
+                default = empty.get(name, "")
+                values = {d: meta[d].get(name, default) for d in docs}
+                docs.sort(key=values.__getitem__, reverse=descending)
+            with self.lock:
+                self.orders[keys] = docs
+        return docs
 
     # --- postings ------------------------------------------------------------------------------
 
@@ -478,31 +496,48 @@ def _execute(view: _View, plan: QueryPlan) -> Ranked:
         candidates &= ~view.phrase(words).docs
     want = plan.page * plan.per_page
     groups = [_group(view, g) for g in plan.groups]
-    if not groups:  # a browse: newest first
-        total = candidates.bit_count()
-        member = candidates.to_bytes(view.n, "little")
-        ranked = []
-        if total:
-            for d in view.browse_order:
-                if member[d]:
-                    ranked.append((0.0, d))
-                    if len(ranked) >= want:
-                        break
-    else:
+    if groups:
         matched_any = 0
         for g, term in zip(plan.groups, groups, strict=True):
             if g.required:
                 candidates &= term.docs
             matched_any |= term.docs
         candidates &= matched_any
-        total = candidates.bit_count()
-        member = candidates.to_bytes(view.n, "little")
-        ranked = _top(view, groups, member, want) if total else []
+    total = candidates.bit_count()
+    member = candidates.to_bytes(view.n, "little")
+    if not total:
+        ranked = []
+    elif plan.order:
+        ranked = _first(view.order(plan.order), member, want, groups, plan.offset)
+    else:
+        ranked = _top(view, groups, member, want)
     page = []
     for score, d in ranked[plan.offset :]:
         matched = sum(1 << i for i, term in enumerate(groups) if d in term.scores)
         page.append((view.pk[d], score, matched))
     return Ranked(page, total, _facet_counts(view, candidates))
+
+
+def _first(
+    order: list[int], member: bytes, want: int, groups: list[_Term], offset: int
+) -> list[tuple[float, int]]:
+    """The first `want` `member` documents along `order`, scored as _top scores them (those
+    before `offset` are not shown: 0.0)."""
+    docs = []
+    for d in order:
+        if member[d]:
+            docs.append(d)
+            if len(docs) >= want:
+                break
+    n = len(groups)
+    ranked = []
+    for i, d in enumerate(docs):
+        score = 0.0
+        if n and i >= offset:
+            scores = [g.scores[d] for g in groups if d in g.scores]
+            score = sum(scores) * (1 + COORD * len(scores) / n)
+        ranked.append((score, d))
+    return ranked
 
 
 def _top(view: _View, groups: list[_Term], member: bytes, want: int) -> list[tuple[float, int]]:

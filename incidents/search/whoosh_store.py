@@ -178,7 +178,8 @@ SCHEMA = fields.Schema(
     id=fields.ID(stored=True, unique=True),
     version=fields.STORED,
     dochash=fields.STORED,
-    # {"status", "sort_date", and each declared field's name (incidents.search.fields): value}
+    # {"status", "sort_date", and each declared field's and sort key's name
+    #  (incidents.search.fields.stored()): value}
     meta=fields.STORED,
     head=FastText(analyzer=ANALYZER),
     symptom=FastText(analyzer=ANALYZER),

@@ -1,9 +1,8 @@
-"""Story search for the list endpoints: one search, read a page at a time, in a chosen order.
+"""Story search for the list endpoints: one search per page, in a chosen order.
 
-`incidents.search.search()` orders by relevance only. The other orders the API offers (year,
-title, publication date) are applied here to the first MAX_ORDERED_HITS hits, with a unique
-tie-breaker so that pages are stable. When the search interface takes an `ordering` itself,
-StorySearch hands it over and this sort goes away.
+The search interface orders (`incidents.search.search(..., ordering=...)`: each backend sorts
+where it stores the values and reads only the page), so this is a pager: DRF's pagination
+class slices a StorySearch as it would a queryset.
 """
 
 from __future__ import annotations
@@ -12,21 +11,9 @@ from collections.abc import Mapping
 
 from incidents import search
 from incidents.search.documents import Hit, SearchResults
+from incidents.search.fields import ORDERINGS, RELEVANCE
 
-RELEVANCE = "relevance"
-MAX_ORDERED_HITS = 1000
-BATCH = 100  # hits per search call when reading every hit for a non-relevance order
-ORDER_KEYS = {
-    "year": lambda h: (h.story.year, h.story.title.lower(), h.story.pk),
-    "-year": lambda h: (-h.story.year, h.story.title.lower(), h.story.pk),
-    "title": lambda h: (h.story.title.lower(), h.story.pk),
-    "-title": lambda h: (h.story.title.lower(), h.story.pk),  # reversed below
-    "-published_at": lambda h: (
-        -(h.story.published_at.timestamp() if h.story.published_at else 0),
-        h.story.pk,
-    ),
-}
-ORDERINGS = (RELEVANCE, *ORDER_KEYS)
+__all__ = ["ORDERINGS", "RELEVANCE", "StorySearch"]
 
 
 class StorySearch:
@@ -52,17 +39,22 @@ class StorySearch:
         self._hits: list[Hit] = []
 
     def window(self, *, page: int, per_page: int) -> None:
-        start = (page - 1) * per_page
-        if self.ordering == RELEVANCE:
-            self.results = self._search(page=page, per_page=per_page)
-            hits = self.results.hits
-        else:
-            hits = self._ordered()[start : start + per_page]
-        self._start, self._hits = start, list(hits)
+        """Search for the page `page` of `per_page` hits (one search, that page only)."""
+        self.results = search.search(
+            self.q,
+            filters=self.filters,
+            page=page,
+            per_page=per_page,
+            ordering=self.ordering,
+            correct=self.correct,
+        )
+        # search() caps the page number (MAX_PAGE): a capped page's hits are not this page's.
+        same = (self.results.page, self.results.per_page) == (page, per_page)
+        self._start, self._hits = (page - 1) * per_page, self.results.hits if same else []
 
     def count(self) -> int:
         if self.results is None:
-            self.window(page=1, per_page=BATCH)
+            self.window(page=1, per_page=10)
         return self.results.total
 
     __len__ = count
@@ -70,27 +62,3 @@ class StorySearch:
     def __getitem__(self, window: slice) -> list[Hit]:
         offset = (window.start or 0) - self._start
         return self._hits[offset : offset + (window.stop - window.start)]
-
-    def _search(self, *, page: int, per_page: int) -> SearchResults:
-        return search.search(
-            self.q,
-            filters=self.filters,
-            page=page,
-            per_page=per_page,
-            highlight=bool(self.q) or self.ordering == RELEVANCE,
-            correct=self.correct,
-        )
-
-    def _ordered(self) -> list[Hit]:
-        """Every hit (up to MAX_ORDERED_HITS), sorted by ORDER_KEYS."""
-        hits: list[Hit] = []
-        batch = 1
-        while True:
-            results = self._search(page=batch, per_page=BATCH)
-            hits.extend(results.hits)
-            if not results.hits or len(hits) >= min(results.total, MAX_ORDERED_HITS):
-                break
-            batch += 1
-        self.results = results
-        hits.sort(key=ORDER_KEYS[self.ordering], reverse=self.ordering == "-title")
-        return hits
