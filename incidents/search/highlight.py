@@ -6,7 +6,7 @@ text, so matching uses exactly the analysis the index used (stemming, case foldi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from html import escape
 
 Analyse = Callable[[str], Iterable[tuple[str, int, int]]]
@@ -55,13 +55,3 @@ def fragment(text: str, wanted: set[str], analyse: Analyse, *, size: int = FRAGM
     if hi < len(text):
         out.append("…")
     return "".join(out)
-
-
-def matched_words(text: str, wanted: Mapping[str, str], analyse: Analyse) -> list[str]:
-    """The user's words (values of `wanted`: normalised term -> word typed) found in `text`."""
-    found: dict[str, None] = {}
-    for term, _, _ in analyse(text[: MAX_TEXT_CHARS * 4]):
-        word = wanted.get(term)
-        if word is not None:
-            found[word] = None
-    return list(found)

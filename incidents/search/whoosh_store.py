@@ -400,6 +400,12 @@ def _with_writer(apply: Callable, *, timeout: float = WRITE_TIMEOUT) -> None:
                 continue
             ix = open_generation(name)
             try:
+                # _lk=False (Whoosh's own name for "the caller holds the lock"; its
+                # multiprocessing writer passes it the same way): we already hold WRITE_LOCK,
+                # the file lock the writer would take, and flock locks belong to an open file,
+                # so taking it again here would fail against our own lock. The public writer()
+                # offers only its own locking (fixed-delay retries, the generation unchecked),
+                # not writing under a lock taken before the TOC is read.
                 writer = ix.writer(codec=_build_codec(), _lk=False)
                 try:
                     apply(writer)
