@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.syndication.views import Feed
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
@@ -27,7 +27,7 @@ class StoryFeed(Feed):
         return reverse("incidents:story_list")
 
     def items(self):
-        return selectors.story_list().order_by("-published_at", "-year", "title")[:ITEMS]
+        return selectors.newest_published(limit=ITEMS)
 
     def item_title(self, item: Story) -> str:
         return f"{item.title} ({item.organisation}, {item.year})"
@@ -59,7 +59,10 @@ class StoryFeed(Feed):
 
 class CategoryFeed(StoryFeed):
     def get_object(self, request, slug: str) -> Category:
-        return get_object_or_404(Category, slug=slug)
+        category = selectors.category_get(slug=slug)
+        if category is None:
+            raise Http404("No such category.")
+        return category
 
     def title(self, obj: Category) -> str:
         return f"Kubernetes Failure KB: new {obj.name} stories"
@@ -68,8 +71,4 @@ class CategoryFeed(StoryFeed):
         return obj.get_absolute_url()
 
     def items(self, obj: Category):
-        return (
-            selectors.story_list()
-            .filter(categories=obj)
-            .order_by("-published_at", "-year", "title")[:ITEMS]
-        )
+        return selectors.newest_published(limit=ITEMS, category=obj)

@@ -513,6 +513,13 @@ def api_token_rename(*, token: ApiToken, name: str) -> ApiToken:
     return token
 
 
+def api_token_touch(*, token: ApiToken, at: datetime.datetime) -> ApiToken:
+    """Record that the token was used at `at` (one UPDATE of that column, no save())."""
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=at)
+    token.last_used_at = at
+    return token
+
+
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()

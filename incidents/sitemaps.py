@@ -7,11 +7,9 @@ paged by `?p=` at STORY_PAGE stories), so no single response lists tens of thous
 from __future__ import annotations
 
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Max
 from django.urls import reverse
 
-from incidents import pagecache
-from incidents.models import Category, Status, Story, Technology
+from incidents import pagecache, selectors
 from incidents.views.pages import browse_counts
 
 STORY_PAGE = 500
@@ -25,11 +23,7 @@ class StorySitemap(Sitemap):
     def items(self):
         # Named rows, not model instances: building 500 deferred Story objects was most of a
         # page's time once the rows come straight from the story_status_slug index.
-        return (
-            Story.objects.filter(status=Status.PUBLISHED)
-            .order_by("slug")
-            .values_list("slug", "updated_at", named=True)
-        )
+        return selectors.sitemap_story_rows()
 
     def location(self, item) -> str:
         # One reverse() per page, not per story.
@@ -42,12 +36,7 @@ class StorySitemap(Sitemap):
 
     def get_latest_lastmod(self):
         # The index's <lastmod>: one aggregate per data version, not a max over every item.
-        return pagecache.cached(
-            "sitemap-lastmod",
-            lambda: Story.objects.filter(status=Status.PUBLISHED).aggregate(m=Max("updated_at"))[
-                "m"
-            ],
-        )
+        return pagecache.cached("sitemap-lastmod", selectors.published_last_modified)
 
 
 class VocabularySitemap(Sitemap):
@@ -57,9 +46,7 @@ class VocabularySitemap(Sitemap):
     def items(self):
         # Categories and technologies with published stories, from the shared browse counts.
         counts = browse_counts()
-        cats = Category.objects.filter(pk__in=list(counts["categories"]))
-        techs = Technology.objects.filter(pk__in=list(counts["technologies"]))
-        return [*cats.order_by("slug"), *techs.order_by("slug")]
+        return selectors.vocabulary_by_slug(counts["categories"], counts["technologies"])
 
 
 class RuleSitemap(Sitemap):

@@ -57,15 +57,16 @@ def api_token_authenticate(plaintext: str) -> ApiToken | None:
     parts = _split(plaintext)
     if parts is None:
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=parts[0]).first()
+    from incidents import selectors, services
+
+    token = selectors.api_token_by_prefix(parts[0])
     if token is None or not hmac.compare_digest(token.token_hash, hash_token(plaintext)):
         return None
     if token.revoked_at is not None or not token.user.is_active:
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+        services.api_token_touch(token=token, at=now)
     return token
 
 

@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from incidents import selectors
 from incidents.markdown import render_markdown
-from incidents.models import Category, Platform, Provenance, SourceKind, Status, Story, Technology
+from incidents.models import Platform, Provenance, SourceKind, Status, Story
 from incidents.search import fields as search_fields
 
 MAX_TEXT = 50_000
@@ -328,10 +328,10 @@ class StoryWriteSerializer(serializers.ModelSerializer):
     """What curators send to create or update a story. Vocabulary is referenced by slug."""
 
     categories = VocabularySlugField(
-        slug_field="slug", queryset=Category.objects.all(), many=True, required=False
+        slug_field="slug", queryset=selectors.category_list(), many=True, required=False
     )
     technologies = VocabularySlugField(
-        slug_field="slug", queryset=Technology.objects.all(), many=True, required=False
+        slug_field="slug", queryset=selectors.technology_list(), many=True, required=False
     )
 
     class Meta:

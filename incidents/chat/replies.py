@@ -18,7 +18,6 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import strip_tags
@@ -128,7 +127,7 @@ def help_reply(note: str = "") -> Reply:
 def story_reply(query: str, *, share: bool = False) -> Reply:
     results = search.search(query, filters={}, page=1, per_page=TOP, highlight=False)
     stories = [hit.story for hit in results.hits][:TOP]
-    prefetch_related_objects(stories, selectors.rule_links_prefetch())
+    selectors.prefetch_rule_links(stories)
     more = Link(
         _("All %(total)s results") % {"total": results.total}
         if results.total

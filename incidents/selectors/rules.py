@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from incidents.models import Rule
 from incidents.selectors.links import LinkedStory, stories_for_rules
 
 
@@ -19,6 +20,11 @@ class RuleView:
     stories: list[LinkedStory]
     failing_examples: list[Any] = field(default_factory=list)  # incidents.rules.examples.Example
     passing_examples: list[Any] = field(default_factory=list)
+
+
+def rules_synced() -> bool:
+    """Whether `sync_rules` has written the rule rows (links need them)."""
+    return Rule.objects.exists()
 
 
 def _registry():

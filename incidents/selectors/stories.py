@@ -8,17 +8,35 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from incidents.models import Status, Story
+from incidents.models import Category, Status, Story, Technology
 from incidents.selectors.links import rule_links_prefetch
 
 StoryFacts = dict[str, Any]
 
 
-def story_list(*, published_only: bool = True) -> QuerySet[Story]:
+def story_list(
+    *,
+    published_only: bool = True,
+    category: Category | None = None,
+    technology: Technology | None = None,
+    platform: str | None = None,
+) -> QuerySet[Story]:
+    """Stories (of one category, technology or platform), newest year first, then by title."""
     qs = Story.objects.all()
     if published_only:
         qs = qs.filter(status=Status.PUBLISHED)
+    if category is not None:
+        qs = qs.filter(categories=category)
+    if technology is not None:
+        qs = qs.filter(technologies=technology)
+    if platform is not None:
+        qs = qs.filter(platform=platform)
     return qs.prefetch_related("categories", "technologies").order_by("-year", "title", "pk")
+
+
+def story_with_source_url_exists(url: str) -> bool:
+    """Whether a story (any status) has exactly this source URL."""
+    return Story.objects.filter(source_url=url).exists()
 
 
 def story_get(*, slug: str, published_only: bool = True) -> Story | None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from incidents import selectors
 from incidents.exposure.conditions import load_exposures
-from incidents.models import Category, Platform, Story, Technology
+from incidents.models import Platform, Story
 from incidents.views import pages, rulebook
 
 PER_PAGE = 30
@@ -41,11 +41,13 @@ def story_list(request: HttpRequest) -> HttpResponse:
 
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    category = get_object_or_404(Category, slug=slug)
+    category = selectors.category_get(slug=slug)
+    if category is None:
+        raise Http404("No such category.")
     chinese = get_language() == "zh-hans" and bool(category.description_zh)
     return _list_page(
         request,
-        selectors.story_list().filter(categories=category),
+        selectors.story_list(category=category),
         key=f"category:{category.pk}",
         heading=category.name_zh if chinese and category.name_zh else category.name,
         kicker=_("Category"),
@@ -57,10 +59,12 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def technology_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    technology = get_object_or_404(Technology, slug=slug)
+    technology = selectors.technology_get(slug=slug)
+    if technology is None:
+        raise Http404("No such technology.")
     return _list_page(
         request,
-        selectors.story_list().filter(technologies=technology),
+        selectors.story_list(technology=technology),
         key=f"technology:{technology.pk}",
         heading=technology.name,
         kicker=_("Technology"),
@@ -76,7 +80,7 @@ def platform_detail(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404(_("No such platform."))
     return _list_page(
         request,
-        selectors.story_list().filter(platform=slug),
+        selectors.story_list(platform=slug),
         key=f"platform:{slug}",
         heading=labels[slug],
         kicker=_("Platform"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -12,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from incidents import charts, pagecache, selectors
-from incidents.models import SourceKind, Status, Story
+from incidents.models import SourceKind
 from incidents.views import pages, rulebook
 
 MATRIX_ROWS = 100  # stories drawn in the coverage matrix, most-covered first
@@ -38,10 +37,7 @@ def coverage() -> dict:
     With tens of thousands of stories the matrix and the gap list show the first MATRIX_ROWS
     and LIST_LIMIT stories and say how many there are in all.
     """
-    rows = Story.objects.filter(status=Status.PUBLISHED).values_list(
-        "slug", "title", "organisation", "year"
-    )
-    stories = [StoryRow(*row) for row in rows]
+    stories = [StoryRow(*row) for row in selectors.published_story_rows()]
     rules = rulebook.all_rules()
     published = {s.slug for s in stories}
     links = {(slug, rule_id) for slug, rule_id in selectors.link_pairs() if slug in published}
@@ -66,9 +62,8 @@ def coverage() -> dict:
 
 
 def _context() -> dict:
-    published = Story.objects.filter(status=Status.PUBLISHED)
-    years = list(published.values_list("year").annotate(n=Count("id")).order_by("year"))
-    kinds = dict(published.values_list("source_kind").annotate(n=Count("id")))
+    years = sorted(selectors.published_counts("year").items())
+    kinds = selectors.published_counts("source_kind")
     categories = pages.categories_with_counts()
     categories.sort(key=lambda f: (-f.count, f.name))
     platforms = pages.platforms_with_counts()

@@ -1,7 +1,8 @@
-"""Reads that only the pages need (counts for browsing, newest stories, related stories).
+"""What the pages share: browse counts and facets, newest and related stories, list items and
+pagination.
 
-Shared reads live in incidents.selectors; these are page-shaped aggregates kept next to the views
-that use them so a page's queries can be read in one place.
+The reads are selectors' (incidents.selectors.browse); what is the same for every reader is
+kept here once per data version (incidents.pagecache) and shaped for the templates.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from functools import lru_cache
 from html import unescape
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import strip_tags
@@ -23,11 +23,9 @@ from django.utils.translation import get_language
 
 from incidents import pagecache, selectors
 from incidents.markdown import render_markdown
-from incidents.models import Category, Platform, SourceKind, Status, Story, Technology
+from incidents.models import Platform, SourceKind, Story
 
 logger = logging.getLogger(__name__)
-
-PUBLISHED = Q(stories__status=Status.PUBLISHED)
 
 
 @dataclass(frozen=True)
@@ -43,38 +41,11 @@ class Facet:
 NEWEST = 12  # newest published stories kept in the browse counts
 
 
-def _build_browse_counts() -> dict:
-    published = Story.objects.filter(status=Status.PUBLISHED)
-
-    def per(model) -> dict[int, int]:
-        rows = model.objects.annotate(n=Count("stories", filter=PUBLISHED)).filter(n__gt=0)
-        return dict(rows.values_list("pk", "n"))
-
-    newest = (
-        published.annotate(published_day=TruncDate("published_at"))
-        .order_by(
-            F("published_day").desc(nulls_last=True),
-            "-year",
-            F("published_date").desc(nulls_last=True),
-            "title",
-        )
-        .values_list("pk", flat=True)[:NEWEST]
-    )
-    return {
-        "categories": per(Category),
-        "technologies": per(Technology),
-        "platforms": dict(published.values_list("platform").annotate(n=Count("id"))),
-        "stories": published.count(),
-        "organisations": published.values("organisation").distinct().count(),
-        "newest": list(newest),
-    }
-
-
-def browse_counts() -> dict:
+def browse_counts() -> selectors.BrowseCounts:
     """Published-story counts per category, technology and platform, the number of stories and
     organisations, and the newest story IDs: the same for every reader, so computed once per
     data version (incidents.pagecache) instead of on every home, search and overview page."""
-    return pagecache.cached("browse-counts", _build_browse_counts)
+    return pagecache.cached("browse-counts", lambda: selectors.browse_counts(newest=NEWEST))
 
 
 def _chinese() -> bool:
@@ -86,13 +57,13 @@ def categories_with_counts() -> list[Facet]:
     zh = _chinese()
     return [
         Facet(c.slug, c.name_zh if zh and c.name_zh else c.name, counts[c.pk], c.get_absolute_url())
-        for c in Category.objects.filter(pk__in=list(counts)).order_by("name")
+        for c in selectors.categories_by_ids(counts)
     ]
 
 
 def technologies_with_counts(limit: int | None = None) -> list[Facet]:
     counts = browse_counts()["technologies"]
-    rows = sorted(Technology.objects.filter(pk__in=list(counts)), key=lambda t: t.name)
+    rows = selectors.technologies_by_ids(counts)
     rows.sort(key=lambda t: -counts[t.pk])
     if limit:
         rows = rows[:limit]
@@ -109,11 +80,8 @@ def platforms_with_counts() -> list[Facet]:
 
 
 def newest_stories(limit: int = 6) -> list[Story]:
-    """Published most recently first, by day; a batch published the same day (the curated
-    load) shows its most recent failures first rather than the alphabetical load order."""
-    pks = browse_counts()["newest"][:limit]
-    by_pk = {s.pk: s for s in selectors.story_list().filter(pk__in=pks)}
-    return [by_pk[pk] for pk in pks if pk in by_pk]
+    """Published most recently first (selectors.newest_story_ids)."""
+    return selectors.stories_by_ids(browse_counts()["newest"][:limit])
 
 
 def related_stories(story: Story, limit: int = 5) -> list[tuple[Story, list[str]]]:
@@ -123,7 +91,7 @@ def related_stories(story: Story, limit: int = 5) -> list[tuple[Story, list[str]
         f"related:{story.pk}:{limit}",
         lambda: [(s.pk, terms) for s, terms in _related_stories(story, limit)],
     )
-    by_pk = {s.pk: s for s in selectors.story_list().filter(pk__in=[pk for pk, _ in found])}
+    by_pk = {s.pk: s for s in selectors.stories_by_ids(pk for pk, _ in found)}
     return [(by_pk[pk], terms) for pk, terms in found if pk in by_pk]
 
 
@@ -139,19 +107,7 @@ def _related_stories(story: Story, limit: int = 5) -> list[tuple[Story, list[str
         return [(s, list(terms)) for s, terms in search.more_like_this(story, limit)]
     except Exception:  # any backend failure: fall back, but say so in the log
         logger.warning("more_like_this failed for %s; using shared tags", story.slug, exc_info=True)
-    cats = [c.pk for c in story.categories.all()]
-    techs = [t.pk for t in story.technologies.all()]
-    rows = (
-        selectors.story_list()
-        .exclude(pk=story.pk)
-        .annotate(
-            shared=Count("technologies", filter=Q(technologies__in=techs), distinct=True)
-            + Count("categories", filter=Q(categories__in=cats), distinct=True)
-        )
-        .filter(shared__gt=0)
-        .order_by("-shared", "-year", "title")[:limit]
-    )
-    return [(s, []) for s in rows]
+    return [(s, []) for s in selectors.stories_sharing_tags(story, limit=limit)]
 
 
 class UrlMaker:

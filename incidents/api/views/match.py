@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions
 from rest_framework.request import Request
@@ -44,9 +43,7 @@ class MatchView(KBApiMixin, APIView):
         text = serializer.validated_data["text"].replace("\x00", " ")
         matches = search.match_text(text, serializer.validated_data["limit"])
         stories = [story for story, _terms, _score in matches]
-        prefetch_related_objects(
-            stories, "categories", "technologies", selectors.rule_links_prefetch()
-        )
+        selectors.prefetch_rule_links(stories, "categories", "technologies")
         context = {
             "matched": {story.pk: terms for story, terms, _score in matches},
             "scores": {story.pk: score for story, _terms, score in matches},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import IntegrityError
-from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status, viewsets
@@ -65,9 +64,7 @@ class StoryViewSet(KBApiMixin, viewsets.ViewSet):
         paginator = self.pagination_class()
         hits = paginator.paginate_queryset(found, request, view=self)
         stories = [hit.story for hit in hits]
-        prefetch_related_objects(
-            stories, "categories", "technologies", selectors.rule_links_prefetch()
-        )
+        selectors.prefetch_rule_links(stories, "categories", "technologies")
         context = {
             "highlights": {h.story.pk: h.highlights for h in hits},
             "scores": {h.story.pk: h.score for h in hits} if params.get("q") else {},

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.models import Category, Story, StoryRule, Technology
+from incidents import selectors
 from incidents.search.query import term_sets
 from incidents.storyfiles import story_file_to_text, story_to_file
 
@@ -33,20 +33,14 @@ class Command(BaseCommand):
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CommandError(f"cannot create {directory}: {exc}") from None
-        stories = Story.objects.prefetch_related("categories", "technologies").order_by("slug")
-        if options["published_only"]:
-            stories = stories.filter(status="published")
+        stories = selectors.stories_for_export(published_only=options["published_only"])
         count = 0
         for story in stories:
             text = story_file_to_text(story_to_file(story))
             (directory / f"{story.slug}.md").write_text(text, encoding="utf-8")
             count += 1
         self._write_yaml(directory / "vocabulary.yaml", _vocabulary())
-        links = StoryRule.objects.select_related("story", "rule").order_by(
-            "story__slug", "rule__rule_id"
-        )
-        if options["published_only"]:
-            links = links.filter(story__status="published")
+        links = selectors.links_for_export(published_only=options["published_only"])
         self._write_yaml(
             directory / "story_rules.yaml",
             {
@@ -74,7 +68,7 @@ def _vocabulary() -> dict:
                 **({"name_zh": c.name_zh} if c.name_zh else {}),
                 **({"description_zh": c.description_zh} if c.description_zh else {}),
             }
-            for c in Category.objects.order_by("slug")
+            for c in selectors.category_list()
         ],
         "technologies": [
             {
@@ -83,7 +77,7 @@ def _vocabulary() -> dict:
                 "aliases": list(t.aliases),
                 "description": t.description,
             }
-            for t in Technology.objects.order_by("slug")
+            for t in selectors.technology_list()
         ],
         # Search term sets live only in the shipped vocabulary file (they are search
         # configuration, not database rows); carried over so the export stays complete.

@@ -8,9 +8,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents import services
+from incidents import selectors, services
 from incidents.k8saf import parse
-from incidents.models import Story
 
 
 class Command(BaseCommand):
@@ -32,7 +31,7 @@ class Command(BaseCommand):
         entries, problems = parse(text)
         created = skipped = 0
         for entry in entries:
-            if Story.objects.filter(source_url=entry.url).exists():
+            if selectors.story_with_source_url_exists(entry.url):
                 skipped += 1
                 self.stdout.write(f"skipped (known URL): {entry.title}")
                 continue

@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
-from incidents import services
-from incidents.models import Rule
+from incidents import selectors, services
 from incidents.rules.links import LINKS_FILE, LinksError, read_links
 from incidents.storyfiles import DATA_DIR, STORIES_DIR, read_story_dir
 
@@ -93,7 +92,7 @@ class Command(BaseCommand):
         except LinksError as exc:
             problems.append(str(exc))
             return
-        if not Rule.objects.exists():
+        if not selectors.rules_synced():
             self.stdout.write("links: skipped (no rules yet: run sync_rules first)")
             return
         try:

@@ -7,11 +7,10 @@ manage.py manage_api_tokens revoke <prefix>
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from incidents import selectors
 from incidents.api.auth import TOKEN_PREFIX
-from incidents.models import ApiToken
 from incidents.services import api_token_create, api_token_revoke
 
 
@@ -33,7 +32,7 @@ class Command(BaseCommand):
         return getattr(self, f"_{options['action']}")(options)
 
     def _create(self, options) -> None:
-        user = get_user_model().objects.filter(username=options["user"]).first()
+        user = selectors.user_get(username=options["user"])
         if user is None:
             raise CommandError(f"no user {options['user']!r}")
         if not options["name"].strip():
@@ -46,11 +45,7 @@ class Command(BaseCommand):
         )
 
     def _list(self, options) -> None:
-        tokens = ApiToken.objects.select_related("user").order_by("user__username", "created_at")
-        if options["user"]:
-            tokens = tokens.filter(user__username=options["user"])
-        if not options["all"]:
-            tokens = tokens.filter(revoked_at__isnull=True)
+        tokens = selectors.api_token_list(username=options["user"], active_only=not options["all"])
         for t in tokens:
             last = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
             state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
@@ -61,7 +56,7 @@ class Command(BaseCommand):
 
     def _revoke(self, options) -> None:
         prefix = options["prefix"].strip().removeprefix(TOKEN_PREFIX).split("_", 1)[0]
-        token = ApiToken.objects.filter(prefix=prefix).first()
+        token = selectors.api_token_by_prefix(prefix)
         if token is None:
             raise CommandError(f"no token with prefix {prefix!r}")
         api_token_revoke(token=token)
