@@ -9,12 +9,15 @@ Filter, facet and sort values: one per declared field and sort key (fields.store
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import connections
 from django.db.models import Exists, OuterRef, QuerySet
 
 from incidents.models import Status, Story, StoryRule
@@ -149,40 +152,107 @@ def story_doc(story: Story) -> StoryDoc:
 
 
 def load_hits_stories(ids: list[int], *, published_only: bool) -> dict[int, Story]:
-    """The page's stories with categories and technologies prefetched.
+    """The page's stories with categories and technologies prefetched, in one statement.
 
-    Three flat queries (stories, then each M2M's rows joined to the vocabulary as plain values)
-    and the prefetch caches filled directly: Django's prefetch machinery costs about twice as
-    much for a page of hits, and this runs on every search."""
+    Every story column, and per story its categories and technologies as JSON arrays from
+    correlated subqueries (json_agg on PostgreSQL, json_group_array on SQLite); the prefetch
+    caches are filled directly. This runs on every search and list page: building three ORM
+    querysets (and, before that, Django's prefetch machinery) cost more than the rows they read,
+    and on PostgreSQL each statement is a round trip."""
     if not ids:
         return {}
-    # Status checked here, not in the WHERE clause: with it there SQLite (no ANALYZE statistics)
-    # walks a status index over every published story instead of looking the ids up.
-    qs = Story.objects.filter(pk__in=ids)
-    stories = {s.pk: s for s in qs if not published_only or s.status == Status.PUBLISHED}
-    if not stories:
-        return stories
-    for rel in ("categories", "technologies"):
-        field = Story._meta.get_field(rel)
-        model = field.related_model
-        names = [f.attname for f in model._meta.concrete_fields]
-        target = field.m2m_reverse_field_name()
-        rows = field.remote_field.through.objects.filter(story_id__in=list(stories)).values_list(
-            "story_id", *(f"{target}__{n}" for n in names)
-        )
-        related: dict[int, list] = {pk: [] for pk in stories}
-        for row in rows:
-            related[row[0]].append(model.from_db(qs.db, names, row[1:]))
-        order = [o for o in model._meta.ordering if isinstance(o, str) and not o.startswith("-")]
-        for pk, story in stories.items():
-            objs = related[pk]
+    ids = list(dict.fromkeys(ids))
+    conn = connections[Story.objects.db]
+    sql, columns, relations = _hits_statement(conn.vendor, conn.alias, len(ids))
+    with conn.cursor() as cur:
+        cur.execute(sql, ids)
+        rows = cur.fetchall()
+    db = conn.alias
+    stories: dict[int, Story] = {}
+    width = len(columns)
+    for row in rows:
+        values = [
+            value if value is None or not converters else _convert(value, converters, conn)
+            for value, (_, converters) in zip(row, columns, strict=False)
+        ]
+        story = Story.from_db(db, [name for name, _ in columns], values)
+        if published_only and story.status != Status.PUBLISHED:
+            continue
+        cache = story._prefetched_objects_cache = {}
+        for (name, model, names, order), raw in zip(relations, row[width:], strict=True):
+            objs = [model.from_db(db, names, values) for values in json.loads(raw or "[]")]
             objs.sort(key=lambda o, order=order: (*(getattr(o, f) for f in order), o.pk))
-            manager_qs = getattr(story, rel).all()
+            manager_qs = getattr(story, name).all()
             manager_qs._result_cache = objs
             manager_qs._prefetch_done = True
-            story._prefetched_objects_cache = getattr(story, "_prefetched_objects_cache", {})
-            story._prefetched_objects_cache[field.name] = manager_qs
+            cache[name] = manager_qs
+        stories[story.pk] = story
     return stories
+
+
+def _convert(value, converters, conn):
+    for converter, expression in converters:
+        value = converter(value, expression, conn)
+    return value
+
+
+# Field types a prefetched vocabulary row may have: JSON carries their values as Python needs
+# them (numbers, strings, and a JSON field's own value).
+_JSON_SAFE = {
+    "AutoField", "BigAutoField", "IntegerField", "PositiveIntegerField", "SmallIntegerField",
+    "PositiveSmallIntegerField", "BigIntegerField", "CharField", "SlugField", "TextField",
+    "URLField", "JSONField",
+}  # fmt: skip
+PREFETCHED = ("categories", "technologies")
+
+
+@functools.lru_cache(maxsize=64)
+def _hits_statement(vendor: str, alias: str, count: int) -> tuple[str, list, list]:
+    """The statement for `count` ids, the story columns with their converters (backend's then
+    field's, as the ORM applies them), and per prefetched relation (name, model, field names,
+    ordering)."""
+    conn = connections[alias]
+    qn = conn.ops.quote_name
+    table = Story._meta.db_table
+    columns, select = [], []
+    for f in Story._meta.concrete_fields:
+        col = f.get_col(table)
+        converters = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
+        columns.append((f.attname, [(c, col) for c in converters]))
+        select.append(f"s.{qn(f.column)}")
+    relations = []
+    for name in PREFETCHED:
+        field = Story._meta.get_field(name)
+        model = field.related_model
+        fields_ = model._meta.concrete_fields
+        for f in fields_:
+            if f.get_internal_type() not in _JSON_SAFE:
+                raise TypeError(f"load_hits_stories cannot carry {model.__name__}.{f.name} in JSON")
+        through = field.remote_field.through._meta.db_table
+        if vendor == "postgresql":
+            items = ", ".join(f"r.{qn(f.column)}" for f in fields_)
+            agg = f"coalesce(json_agg(json_build_array({items})), '[]')::text"
+        else:
+            items = ", ".join(
+                f"json(r.{qn(f.column)})" if f.get_internal_type() == "JSONField"
+                else f"r.{qn(f.column)}"
+                for f in fields_
+            )  # fmt: skip
+            agg = f"json_group_array(json_array({items}))"
+        select.append(
+            f"(SELECT {agg} FROM {qn(through)} l JOIN {qn(model._meta.db_table)} r "
+            f"ON r.{qn(model._meta.pk.column)} = l.{qn(field.m2m_reverse_name())} "
+            f"WHERE l.{qn(field.m2m_column_name())} = s.{qn(Story._meta.pk.column)})"
+        )
+        order = [o for o in model._meta.ordering if isinstance(o, str) and not o.startswith("-")]
+        relations.append((name, model, [f.attname for f in fields_], order))
+    # Status is checked in Python, not in the WHERE clause: with it there SQLite (no ANALYZE
+    # statistics) walks a status index over every published story instead of looking ids up.
+    sql = (
+        f"SELECT {', '.join(select)} FROM {qn(table)} s "
+        f"WHERE s.{qn(Story._meta.pk.column)} IN ({', '.join(['%s'] * count)})"
+    )
+    return sql, columns, relations
 
 
 _LABELS_TTL = 30.0
