@@ -166,9 +166,9 @@ def run(backend: SearchBackend, query_plan: QueryPlan) -> SearchResults:
     return SearchResults(hits, ranked.total, page, per_page, facets, suggestion, parsed.text)
 
 
-def highlight_text(story: Story, name: str) -> str:
-    """The plain text of a highlighted field."""
-    return story.title if name == "title" else plain_text(getattr(story, name))
+def highlight_text(name: str, value: str) -> str:
+    """The plain text of a highlighted field, from the story's value of it."""
+    return value if name == "title" else plain_text(value)
 
 
 def suggest(backend: SearchBackend, parsed: ParsedQuery) -> str | None:

@@ -811,7 +811,7 @@ def highlight(plan: QueryPlan, hits: list[Hit]) -> None:
     values, params = [], []
     for i, hit in enumerate(hits):
         for field in HIGHLIGHT_FIELDS:
-            raw = highlight_text(hit.story, field)
+            raw = highlight_text(field, getattr(hit.story, field))
             values.append("(%s, %s, %s)")
             params.extend([i, field, raw.replace(START, "").replace(STOP, "")[:6000]])
     with connection.cursor() as cur:

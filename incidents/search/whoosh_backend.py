@@ -19,6 +19,7 @@ import logging
 import re
 import threading
 from collections import Counter, OrderedDict
+from itertools import compress
 
 from whoosh.query import Or, Phrase
 
@@ -95,13 +96,31 @@ _ONE = re.compile(b"\x01")
 
 
 class _Term:
-    """One cached posting list: BM25F score per document, and the documents as a set."""
+    """One cached posting list: BM25F score per document, and the documents as a set.
 
-    __slots__ = ("docs", "scores")
+    `top` (the highest score) and `ranked` (documents by descending score) are worked out on
+    first use and kept with the cached term: they let a search take a term's best documents
+    without scoring every document that contains it (`_top`)."""
+
+    __slots__ = ("_ranked", "_top", "docs", "scores")
 
     def __init__(self, scores: dict[int, float], docs: int) -> None:
         self.scores = scores
         self.docs = docs
+        self._top: float | None = None
+        self._ranked: list[int] | None = None
+
+    @property
+    def top(self) -> float:
+        if self._top is None:
+            self._top = max(self.scores.values(), default=0.0)
+        return self._top
+
+    @property
+    def ranked(self) -> list[int]:
+        if self._ranked is None:
+            self._ranked = sorted(self.scores, key=self.scores.__getitem__, reverse=True)
+        return self._ranked
 
 
 EMPTY = _Term({}, 0)
@@ -288,6 +307,19 @@ class _View:
 
         return self._cached(("p", *ws), build)
 
+    def form(self, words: tuple[str, ...]) -> _Term:
+        """The summed scores of the words' stems in each story holding them (as a phrase when
+        there are several words)."""
+        ws = stems(words)
+        if len(ws) == 1:
+            return self.term(ws[0])
+
+        def build() -> _Term:
+            only = self.phrase(words).docs if len(words) > 1 else None
+            return _merge([self.term(w) for w in ws], only=only)
+
+        return self._cached(("f", len(words) > 1, *ws), build)
+
     def phrase_docs(self, words: tuple[str, ...]) -> set[int]:
         return set(self.phrase(words).scores)
 
@@ -416,13 +448,17 @@ def _merge(terms: list[_Term], only: int | None = None) -> _Term:
         docs &= only
         if not docs:
             return EMPTY
-        member = docs.to_bytes((docs.bit_length() + 7) // 8, "little")
+        # Looked up for the documents of `only` (a phrase's: fewer than any word's postings),
+        # each document's scores added in term order.
         scores: dict[int, float] = {}
-        for t in terms:
-            get = scores.get
-            for d, v in t.scores.items():
-                if d < len(member) and member[d]:
-                    scores[d] = get(d, 0.0) + v
+        gets = [t.scores.get for t in terms]
+        for d in _members(docs, (docs.bit_length() + 7) // 8):
+            total = 0.0
+            for get in gets:
+                v = get(d)
+                if v is not None:
+                    total += v
+            scores[d] = total
         return _Term(scores, docs)
     scores = dict(terms[0].scores)
     for t in terms[1:]:
@@ -470,10 +506,7 @@ def _shared_idf(view: _View, forms: list[_Term]) -> list[_Term]:
 def _group(view: _View, group: Group) -> _Term:
     """A group's scores: its best form in each story (a form of several words must stand as a
     phrase), or its technology's tag; a required phrase only where it stands."""
-    forms = []
-    for form in group.forms:
-        text_docs = view.phrase(form).docs if len(form) > 1 else None
-        forms.append(_merge([view.term(s) for s in stems(form)], only=text_docs))
+    forms = [view.form(form) for form in group.forms]
     # Any form of the term counts once (its best-scoring form in each story), weighed by how
     # common the term is in any form: a rare spelling (a Chinese word in the few stories with
     # a Chinese summary) must not outweigh the common English one.
@@ -510,7 +543,7 @@ def _execute(view: _View, plan: QueryPlan) -> Ranked:
     elif plan.order:
         ranked = _first(view.order(plan.order), member, want, groups, plan.offset)
     else:
-        ranked = _top(view, groups, member, want)
+        ranked = _top(view, groups, candidates, member, want)
     page = []
     for score, d in ranked[plan.offset :]:
         matched = sum(1 << i for i, term in enumerate(groups) if d in term.scores)
@@ -540,43 +573,160 @@ def _first(
     return ranked
 
 
-def _top(view: _View, groups: list[_Term], member: bytes, want: int) -> list[tuple[float, int]]:
-    """The `want` best (score, doc) among `member` documents: the sum of the group scores times
-    the coordination bonus (1 + COORD * share of groups matched); ties by provenance (full, partial,
-    listing), then newest story id."""
+def _top(
+    view: _View, groups: list[_Term], allowed: int, member: bytes, want: int
+) -> list[tuple[float, int]]:
+    """The `want` best (score, doc) among the `allowed` documents (`member`: the same set as
+    bytes): the sum of the group scores times the coordination bonus (1 + COORD * share of
+    groups matched); ties by provenance (full, partial, listing), then newest story id.
+
+    Exact, without scoring every matching document where it can (MaxScore): the best documents
+    of the group that can score highest give a floor that the `want`-th best score reaches; a
+    document matching only groups whose best scores, bonus included, add up to less than that
+    floor cannot make the page, so only the documents of the other groups are scored. Common
+    words (in most stories, low IDF) are then looked up for the candidates instead of summed
+    over their thousands of postings."""
     n = len(groups)
-    pk = view.pk
+    share = COORD / n
     if n == 1:
-        factor = 1 + COORD
-        items = ((v * factor, d) for d, v in groups[0].scores.items() if member[d])
-    else:
-        scores: dict[int, float] = {}
-        matched: dict[int, int] = {}
-        for g in groups:
-            sget, mget = scores.get, matched.get
+        return _ranked_walk(view, groups[0], member, want, 1 + COORD)
+    best = max(groups, key=lambda g: g.top)
+    floor = 0.0
+    seed = _walk(best, member, want)
+    if len(seed) >= want:
+        floor = sorted((_score(groups, d, share) for d in seed), reverse=True)[want - 1]
+    # Groups that can be left out of the candidates: the lowest-scoring ones whose best scores
+    # together, with the full bonus for matching all of them, stay under the floor.
+    optional = 0.0
+    skipped = 0
+    by_top = sorted(groups, key=lambda g: g.top)
+    for count, g in enumerate(by_top, 1):
+        bound = (optional + g.top) * (1 + share * count)
+        if bound * (1 + 1e-9) >= floor:
+            break
+        optional += g.top
+        skipped = count
+    essential = set(map(id, by_top[skipped:]))
+    candidates = allowed
+    if skipped:
+        union = 0
+        for g in by_top[skipped:]:
+            union |= g.docs
+        candidates &= union
+        member = candidates.to_bytes(view.n, "little")
+    size = candidates.bit_count()
+    listed: list[int] | None = None
+    # Groups in query order, so that each document's scores are added in the same order
+    # whichever groups are left out (the same float as scoring every document).
+    scores: dict[int, float] = {}
+    matched: dict[int, int] = {}
+    sget, mget = scores.get, matched.get
+    for g in groups:
+        if id(g) in essential or len(g.scores) <= size:
             for d, v in g.scores.items():
                 if member[d]:
                     scores[d] = sget(d, 0.0) + v
                     matched[d] = mget(d, 0) + 1
-        share = COORD / n
-        items = ((v * (1 + share * matched[d]), d) for d, v in scores.items())
-    rank = view.provenance_rank
-    return heapq.nlargest(want, items, key=lambda x: (x[0], rank.get(x[1], 0), -pk[x[1]]))
+        else:  # a common group: looked up for the candidates only
+            if listed is None:
+                listed = _members(candidates, view.n)
+            gget = g.scores.get
+            for d in listed:
+                v = gget(d)
+                if v is not None:
+                    scores[d] = sget(d, 0.0) + v
+                    matched[d] = mget(d, 0) + 1
+    items = [(v * (1 + share * matched[d]), d) for d, v in scores.items()]
+    return _best_items(view, items, want)
+
+
+def _score(groups: list[_Term], d: int, share: float) -> float:
+    """Document d's final score: its group scores added in group order (as the full pass adds
+    them, so the same float) times the coordination bonus."""
+    total, count = 0.0, 0
+    for g in groups:
+        v = g.scores.get(d)
+        if v is not None:
+            total += v
+            count += 1
+    return total * (1 + share * count)
+
+
+def _walk(term: _Term, member: bytes, want: int) -> list[int]:
+    """The first `want` member documents in the term's ranking."""
+    out = []
+    for d in term.ranked:
+        if member[d]:
+            out.append(d)
+            if len(out) >= want:
+                break
+    return out
+
+
+def _ranked_walk(view: _View, term: _Term, member: bytes, want: int, factor: float):
+    """One group: its member documents in its ranking, up to `want` and any tied with the last."""
+    scores = term.scores
+    items: list[tuple[float, int]] = []
+    floor = None
+    for d in term.ranked:
+        if not member[d]:
+            continue
+        score = scores[d] * factor
+        if floor is not None and score < floor:
+            break
+        items.append((score, d))
+        if floor is None and len(items) >= want:
+            floor = score
+    return _best_items(view, items, want)
+
+
+def _best_items(view: _View, items: list[tuple[float, int]], want: int):
+    """The `want` best (score, doc) by score, then provenance, then newest id. The tie-breaking
+    key is built only for the documents at or above the `want`-th best score."""
+    if len(items) > want:
+        floor = heapq.nlargest(want, [score for score, _ in items])[-1]
+        items = [x for x in items if x[0] >= floor]
+    rank, pk = view.provenance_rank, view.pk
+    items.sort(key=lambda x: (x[0], rank.get(x[1], 0), -pk[x[1]]), reverse=True)
+    return items[:want]
 
 
 HIGHLIGHT_CACHE_SIZE = 4096  # analysed field texts kept per process
 
 
 @functools.lru_cache(maxsize=HIGHLIGHT_CACHE_SIZE)
-def _analysed_field(text: str) -> tuple[str, dict[str, list[tuple[int, int]]]]:
-    """A field's text as `fragment` cuts it and where each stem occurs in it. Keyed by the text
-    itself, so an edited story is analysed afresh; the same stories come back in hit after hit,
-    and tokenising them again was most of the highlighting time."""
-    text = text[:MAX_TEXT_CHARS]
-    spans: dict[str, list[tuple[int, int]]] = {}
-    for term, start, end in analyse(text):
-        spans.setdefault(term, []).append((start, end))
-    return text, spans
+def _analysed_field(name: str, value: str) -> tuple[str, list[str], list[str]]:
+    """A field's highlighted text (engine.highlight_text) as `fragment` cuts it, and its words
+    (lower case) and their stems in order. Keyed by the field's stored value, so an edited
+    story is analysed afresh; the same stories come back in hit after hit. Found with C-level
+    passes (findall, map): walking the words one match object at a time was most of the
+    highlighting time."""
+    text = highlight_text(name, value)[:MAX_TEXT_CHARS]
+    words = list(map(str.lower, _WORD_RE.findall(text)))
+    known, stem_word = store.cached_stems(), store.stem_word
+    found = zip(map(known.get, words), words, strict=True)
+    stems_ = [s if s is not None else stem_word(w) for s, w in found]
+    return text, words, stems_
+
+
+@functools.cache
+def _stop_stems() -> frozenset[str]:
+    return frozenset(store.stem_word(w) for w in STOPWORDS)
+
+
+def _spans(text: str, words: list[str], stems_: list[str], wanted: set[str]):
+    """(stem, start, end) of the words whose stem is wanted (stop words never are), in order:
+    match objects are made for those words only."""
+    if wanted & _stop_stems():
+        flags = [s in wanted and w not in STOPWORDS for s, w in zip(stems_, words, strict=True)]
+    else:
+        flags = list(map(wanted.__contains__, stems_))
+    return [
+        (s, *m.span())
+        for s, m in zip(
+            compress(stems_, flags), compress(_WORD_RE.finditer(text), flags), strict=True
+        )
+    ]
 
 
 def highlight(plan: QueryPlan, hits: list[Hit]) -> None:
@@ -585,11 +735,10 @@ def highlight(plan: QueryPlan, hits: list[Hit]) -> None:
         return
     for hit in hits:
         for field in HIGHLIGHT_FIELDS:
-            text, spans = _analysed_field(highlight_text(hit.story, field))
-            found = sorted((s, e, t) for t in wanted & spans.keys() for s, e in spans[t])
-            if not found:
+            text, words, stems_ = _analysed_field(field, getattr(hit.story, field))
+            matches = _spans(text, words, stems_, wanted)
+            if not matches:
                 continue
-            matches = [(t, s, e) for s, e, t in found]
             size = 400 if field == "title" else 220
             frag = fragment(text, wanted, lambda _, m=matches: m, size=size)
             if frag:

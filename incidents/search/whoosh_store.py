@@ -83,6 +83,11 @@ def stem_word(word: str) -> str:
     return s
 
 
+def cached_stems() -> dict[str, str]:
+    """The memo of `stem_word` (word -> stem), for callers that look up many words at once."""
+    return _stems
+
+
 def _analyse(text: str) -> tuple[int, list[str]]:
     """(position of the first kept token, stems in order): what ANALYZER indexes. Positions
     follow StopFilter(renumber=True): the first kept token keeps its index, later ones follow
