@@ -140,9 +140,13 @@ class _View:
         self.pk: list[int] = [0] * n
         self.seq: list[str] = [""] * n
         self.has_seq = True  # False for an index built before the stem sequence existed
+        # Group lengths of the documents written with the packed `terms` field; a document
+        # written before it (per-group postings) has none and is scored from those postings.
+        stored: list[list[int] | None] = [None] * n
         for docnum, fields in reader.iter_docs():
             self.meta[docnum] = _named(fields["meta"])
             self.pk[docnum] = int(fields["id"])
+            stored[docnum] = fields.get("lengths")
             seq = fields.get("seq")
             if seq is None:
                 self.has_seq = False
@@ -150,12 +154,17 @@ class _View:
                 self.seq[docnum] = seq
         self.alive = [d for d in range(n) if self.meta[d] is not None]
         self.count = len(self.alive)
+        self.has_packed = any(stored[d] is not None for d in self.alive)
+        self.has_legacy = any(stored[d] is None for d in self.alive)
         self.norm: dict[str, list[float]] = {}
-        for f in TEXT_FIELDS:
+        for i, f in enumerate(TEXT_FIELDS):
             # `or 0`: Whoosh's W3 codec answers None, not the default, for a document whose
             # field is empty (length byte 0) once a segment has a length column, i.e. after a
             # rebuild or a merge that includes an empty story (an anonymous suggestion's draft).
-            lengths = [reader.doc_field_length(d, f, 0) or 0 for d in range(n)]
+            lengths = [
+                stored[d][i] if stored[d] is not None else reader.doc_field_length(d, f, 0) or 0
+                for d in range(n)
+            ]
             avg = (sum(lengths) / self.count) if self.count else 1.0
             avg = avg or 1.0
             # BM25F: each field's tf is divided by its length normalisation and weighted.
@@ -227,6 +236,25 @@ class _View:
                 yield doc() + base, weight()
                 next_()
 
+    def _packed_tf(self, term: str) -> dict[int, float]:
+        """Document -> the term's length-normalised, group-weighted frequency (BM25F's tf),
+        from the packed `terms` postings: the groups' products added in group order, as
+        adding per-group postings would, so the same floats."""
+        head, symptom, body = (self.norm[f] for f in TEXT_FIELDS)
+        acc: dict[int, float] = {}
+        for d, w in self._postings(store.PACKED_FIELD, term):
+            w = int(w)
+            h, s, b = w & 0xFF, (w >> 8) & 0xFF, w >> 16
+            v = 0.0
+            if h:
+                v = h * head[d]
+            if s:
+                v += s * symptom[d]
+            if b:
+                v += b * body[d]
+            acc[d] = v
+        return acc
+
     def _cached(self, key: tuple, build) -> _Term:
         with self.lock:
             hit = self.terms.get(key)
@@ -254,10 +282,14 @@ class _View:
             acc: dict[int, float] = {}
             meta = self.meta
             get = acc.get
-            for f in TEXT_FIELDS:
-                norm = self.norm[f]
-                for d, w in self._postings(f, term):
-                    acc[d] = get(d, 0.0) + w * norm[d]
+            if self.has_packed:
+                acc = self._packed_tf(term)
+                get = acc.get
+            if self.has_legacy:  # documents indexed before the packed field
+                for f in TEXT_FIELDS:
+                    norm = self.norm[f]
+                    for d, w in self._postings(f, term):
+                        acc[d] = get(d, 0.0) + w * norm[d]
             for d in [d for d in acc if meta[d] is None]:
                 del acc[d]
             if not acc:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from whoosh import fields
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.codec.whoosh3 import W3Codec
@@ -41,6 +42,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError, FileIndex, LockError
 from whoosh.lang.porter import stem as porter_stem
 from whoosh.system import pack_uint
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from incidents.search import fields as search_fields
 from incidents.search.documents import StoryDoc, stories_for_indexing, story_doc
@@ -179,6 +181,61 @@ class FastKeyword(fields.KEYWORD):
         ]
 
 
+# --- The packed term field ------------------------------------------------------------------------
+# Scoring needs, per stem and story, the stem's frequency in each text group (BM25F). Reading three
+# posting lists per stem (one per group) through Whoosh's matchers costs about a microsecond per
+# posting in Python, and a common word has a posting in nearly every story in each group: most of
+# a query's time whenever its words were not cached yet. So each stem has one posting per story in
+# the `terms` field whose weight packs the group frequencies, 8 bits each (head lowest):
+# weight = tf_head + 256 * tf_symptom + 65536 * tf_body. Whoosh keeps weights as 32-bit floats,
+# exact for integers below 2**24: three groups of 8 bits fit, and a frequency above 255 in one
+# group (a word written 256 times in one story's body) counts as 255. The groups' lengths, which
+# BM25F normalises by, are stored per story (`lengths`) as Whoosh would have kept them (its
+# one-byte length encoding), so scores equal those of per-group postings to the last bit.
+
+PACKED_FIELD = "terms"
+PACK_BITS = 8
+PACK_MAX = (1 << PACK_BITS) - 1
+TEXT_FIELD_NAMES = tuple(FIELD_BOOSTS)
+if len(TEXT_FIELD_NAMES) != 3:
+    raise ImproperlyConfigured(
+        "incidents.search.fields.TEXT_GROUPS: the packed `terms` field holds exactly three text "
+        "groups (8 bits each in a 32-bit float weight; whoosh_backend._View._packed_tf)"
+    )
+
+
+def stored_length(n: int) -> int:
+    """A field length as Whoosh stores it (one byte, approximate for long fields)."""
+    return byte_to_length(length_to_byte(n))
+
+
+class PackedTerms(fields.KEYWORD):
+    """One posting per stem and document; the weight packs the stem's frequency in each text
+    group (see above). Indexed from a tuple of the groups' texts (`Analysed`, in
+    TEXT_FIELD_NAMES order); never parsed as a query."""
+
+    def __init__(self) -> None:
+        super().__init__(scorable=True)  # a length column, as for FastKeyword
+
+    def index(self, value, **kwargs):
+        packed: dict[str, list[int]] = {}
+        n = len(value)
+        for i, text in enumerate(value):
+            for s in text.stems if isinstance(text, Analysed) else analyse_text(text):
+                counts = packed.get(s)
+                if counts is None:
+                    counts = packed[s] = [0] * n
+                counts[i] += 1
+        out = []
+        for s, counts in packed.items():
+            weight = 0
+            for i, c in enumerate(counts):
+                weight |= min(c, PACK_MAX) << (PACK_BITS * i)
+            freq = sum(counts)
+            out.append((s.encode("utf-8"), freq, float(weight), pack_uint(freq)))
+        return out
+
+
 SCHEMA = fields.Schema(
     id=fields.ID(stored=True, unique=True),
     version=fields.STORED,
@@ -186,6 +243,12 @@ SCHEMA = fields.Schema(
     # {"status", "sort_date", and each declared field's and sort key's name
     #  (incidents.search.fields.stored()): value}
     meta=fields.STORED,
+    # Stems with their per-group frequencies packed in the weight (see PackedTerms), and the
+    # groups' stem counts as Whoosh would store them: what BM25F scoring reads.
+    terms=PackedTerms(),
+    lengths=fields.STORED,
+    # An index written before the packed field had one positional posting list per group;
+    # the fields stay declared so that such an index still opens and scores (whoosh_backend).
     head=FastText(analyzer=ANALYZER),
     symptom=FastText(analyzer=ANALYZER),
     body=FastText(analyzer=ANALYZER),
@@ -368,16 +431,15 @@ def doc_fields(doc: StoryDoc) -> dict:
     # Did-you-mean vocabulary: title, technologies, symptom and summary words (not the long tail
     # of the body, which would double the postings for little gain).
     vocabulary = " ".join(sorted(set(words(doc.head + " " + doc.symptom))))
-    head, symptom, body = Analysed(doc.head), Analysed(doc.symptom), Analysed(doc.body)
+    texts = tuple(Analysed(getattr(doc, name)) for name in TEXT_FIELD_NAMES)
     return {
         "id": str(doc.pk),
         "version": doc.version,
         "dochash": doc.doc_hash,
         "meta": {"status": doc.status, "sort_date": doc.sort_date, **doc.values},
-        "head": head,
-        "symptom": symptom,
-        "body": body,
-        "seq": stem_sequence(head, symptom, body),
+        "terms": texts,
+        "lengths": [stored_length(len(t.stems)) for t in texts],
+        "seq": stem_sequence(*texts),
         "tech": " ".join(doc.value("technology")),
         "spell": vocabulary,
     }
