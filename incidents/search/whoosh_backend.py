@@ -242,17 +242,27 @@ class _View:
         adding per-group postings would, so the same floats."""
         head, symptom, body = (self.norm[f] for f in TEXT_FIELDS)
         acc: dict[int, float] = {}
-        for d, w in self._postings(store.PACKED_FIELD, term):
-            w = int(w)
-            h, s, b = w & 0xFF, (w >> 8) & 0xFF, w >> 16
-            v = 0.0
-            if h:
-                v = h * head[d]
-            if s:
-                v += s * symptom[d]
-            if b:
-                v += b * body[d]
-            acc[d] = v
+        key = (store.PACKED_FIELD, term)
+        # The matcher loop of _postings, inlined: this runs once per posting of every word a
+        # query brings in cold, and the generator's hand-off was a fifth of it.
+        for leaf, base in self.reader.leaf_readers():
+            if key not in leaf:
+                continue
+            m = leaf.postings(*key)
+            is_active, next_, doc, weight = m.is_active, m.next, m.id, m.weight
+            while is_active():
+                d = doc() + base
+                w = int(weight())
+                next_()
+                h, s, b = w & 0xFF, (w >> 8) & 0xFF, w >> 16
+                v = 0.0
+                if h:
+                    v = h * head[d]
+                if s:
+                    v += s * symptom[d]
+                if b:
+                    v += b * body[d]
+                acc[d] = v
         return acc
 
     def _cached(self, key: tuple, build) -> _Term:
