@@ -12,6 +12,7 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from incidents.api.errors import ApiError, first_leaf, flatten_errors
+from incidents.search import MAX_PAGE
 from incidents.search import fields as search_fields
 
 MAX_PER_PAGE = 100
@@ -86,7 +87,13 @@ class StoryQuerySerializer(serializers.Serializer):
         help_text="Default: relevance when searching, newest first otherwise. Ties are broken "
         "by title (for year), then by story id, so pages never overlap.",
     )
-    page = serializers.IntegerField(min_value=1, max_value=100_000, default=1)
+    page = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PAGE,
+        default=1,
+        help_text=f"At most {MAX_PAGE:,}: the search ranks that deep and no deeper. Narrow the "
+        "search (words, filters) to reach stories beyond; `num_pages` never exceeds it.",
+    )
     per_page = serializers.IntegerField(
         min_value=1, max_value=MAX_PER_PAGE, default=DEFAULT_PER_PAGE
     )

@@ -4,7 +4,8 @@ The response keeps the shape clients have used since v1 (docs: README, `StoryPag
 `count`, `page`, `per_page`, `num_pages`, `next`, `previous`, then what the search adds
 (`suggestion`, `corrected`, `facets`) and `results`. A page past the last is a 404 with code
 `invalid_pagination` and `num_pages` in its details; `page` and `per_page` are validated
-before (incidents.api.filters), so a bad value is a 400.
+before (incidents.api.filters), so a bad value is a 400. The search ranks at most MAX_PAGE pages
+deep: `num_pages` (and the `next` links) stop there, while `count` stays the number of matches.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from incidents.api.errors import ApiError
 from incidents.api.filters import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from incidents.search import MAX_PAGE
 from incidents.search.documents import Hit
 from incidents.selectors.search import StorySearch
 
@@ -46,6 +48,11 @@ class StoryPagination(PageNumberPagination):
             ) from None
         return list(self.page)
 
+    def get_next_link(self) -> str | None:
+        if self.page.number >= MAX_PAGE:
+            return None
+        return super().get_next_link()
+
     def get_previous_link(self) -> str | None:
         """`page=N-1` spelt out, also for the first page, as v1 always answered."""
         if not self.page.has_previous():
@@ -63,7 +70,7 @@ class StoryPagination(PageNumberPagination):
                 "count": paginator.count,
                 "page": self.page.number,
                 "per_page": paginator.per_page,
-                "num_pages": paginator.num_pages,
+                "num_pages": min(paginator.num_pages, MAX_PAGE),
                 "next": self.get_next_link(),
                 "previous": self.get_previous_link(),
                 "suggestion": results.suggestion or None,

@@ -23,7 +23,14 @@ def test_an_unknown_filter_is_refused_not_ignored(client, stories):
 
 @pytest.mark.parametrize(
     "params",
-    [{"page": "0"}, {"page": "x"}, {"per_page": "1000"}, {"per_page": "-1"}, {"page": "1e9"}],
+    [
+        {"page": "0"},
+        {"page": "x"},
+        {"per_page": "1000"},
+        {"per_page": "-1"},
+        {"page": "1e9"},
+        {"page": "1001"},  # deeper than the search ranks (search.MAX_PAGE)
+    ],
 )
 def test_bad_pagination_is_a_400(client, stories, params):
     assert error(client.get("/api/v1/stories/", params), 400)["code"] == "invalid_pagination"

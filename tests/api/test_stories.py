@@ -111,6 +111,15 @@ def test_a_page_past_the_end_is_a_json_404(client, stories):
     assert response.json()["error"]["code"] == "invalid_pagination"
 
 
+def test_pages_stop_where_the_search_stops_ranking(client, stories, monkeypatch):
+    # The search ranks MAX_PAGE pages deep (1,000): num_pages and `next` stop there, count
+    # does not. Lowered here so that three stories make three pages.
+    monkeypatch.setattr("incidents.api.pagination.MAX_PAGE", 2)
+    body = client.get("/api/v1/stories/", {"per_page": 1, "page": 2}).json()
+    assert (body["count"], body["num_pages"], body["next"]) == (3, 2, None)
+    assert body["results"] and "page=1" in body["previous"]
+
+
 def test_drafts_are_not_listed_or_shown_to_readers(client, stories):
     assert client.get("/api/v1/stories/draft-story/").status_code == 404
     slugs = [s["slug"] for s in client.get("/api/v1/stories/", {"per_page": 100}).json()["results"]]
