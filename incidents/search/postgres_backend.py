@@ -17,6 +17,8 @@ a migration and SQLite databases never see it):
         the very value a one-word group scores, computed when the story is indexed.
     kb_search_lexeme(lexeme PK, ndoc)           document frequencies, for IDF
     kb_search_word(word PK, ndoc)               surface words, trigram GIN index, "did you mean"
+    kb_search_facet(facet, value PK, n)         facet counts over all published stories, and
+                                                ('total', '') their number: kept by every write
 
 Why the posting table: a query of common words matches nearly every story, and ranking it
 from the vectors read and tested every matching row's 3 kB tsvector once per word (45 ms at
@@ -27,6 +29,13 @@ No foreign key to incidents_story: Django's test flush TRUNCATEs incidents_story
 referencing table would block. Deleted stories are removed by the on-commit hook, searches join
 incidents_story for the page's hits (so a leftover row is never shown), and --check reports
 orphans.
+
+Why stored facet counts: a query of common words matches nearly every story, and counting the
+facets over all of its matches (unnesting every match's categories and technologies) was a
+third of its time. When the matches are more than half of the published stories, the counts are
+the stored ones minus those of the published stories that did not match (`_execute`): the same
+numbers from a few hundred rows instead of ten thousand. Each write updates the stored counts in
+its own transaction (under the writers' lock), so every app server reads the same numbers.
 
 Queries are built from the parsed query: each group is websearch_to_tsquery of one word or one
 quoted phrase that our tokenizer produced (it never passes quotes, a leading '-' or any other
@@ -62,7 +71,12 @@ VECTORS = "kb_search_vector"
 POSTINGS = "kb_search_posting"
 WORDS = "kb_search_word"
 LEXEMES = "kb_search_lexeme"
-TABLES = (DOCS, VECTORS, POSTINGS, LEXEMES, WORDS)
+FACETS = "kb_search_facet"
+TABLES = (DOCS, VECTORS, POSTINGS, LEXEMES, WORDS, FACETS)
+TOTAL = "total"  # the facet name of the stored published-story count (value '')
+# Facet counts from the stored ones minus the non-matches' when the matches are most of the
+# published stories; False counts over the matches always (tests compare the two).
+USE_STORED_FACETS = True
 WEIGHTS = search_fields.PG_RANK_WEIGHTS  # ts_rank's {D, C, B, A}: the text groups' pg_rank
 TECH_WEIGHT = 0.5  # ts_rank units an alias group scores when the story is tagged
 # Equal scores: the record resting on more of its source first (full, partial, listing).
@@ -95,6 +109,12 @@ CREATE TABLE IF NOT EXISTS {POSTINGS} (
 CREATE TABLE IF NOT EXISTS {WORDS} (word text PRIMARY KEY, ndoc integer NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS {WORDS}_trgm ON {WORDS} USING gin (word gin_trgm_ops);
 CREATE TABLE IF NOT EXISTS {LEXEMES} (lexeme text PRIMARY KEY, ndoc integer NOT NULL);
+CREATE TABLE IF NOT EXISTS {FACETS} (
+    facet text NOT NULL,
+    value text NOT NULL,
+    n integer NOT NULL,
+    PRIMARY KEY (facet, value)
+);
 """
 # Storage MAIN keeps a story's tsvector (2-4 kB) inline in its row instead of in the TOAST table:
 # a phrase is matched by rechecking every candidate's vector, and fetching it from TOAST doubled
@@ -179,8 +199,9 @@ def _schema_current() -> bool:
     have a column for every declared field and sort key."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
-            [POSTINGS, LEXEMES],
+            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL "
+            "AND to_regclass(%s) IS NOT NULL",
+            [POSTINGS, LEXEMES, FACETS],
         )
         return bool(cur.fetchone()[0]) and not _has_vector_column(cur) and not _missing_columns(cur)
 
@@ -200,6 +221,8 @@ def ensure_schema() -> None:
         return
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [DOCS])
+        cur.execute("SELECT to_regclass(%s) IS NULL", [FACETS])
+        no_facets = bool(cur.fetchone()[0])
         cur.execute(SCHEMA_SQL)
         if _has_vector_column(cur):
             cur.execute(BACKFILL_SQL.format(story_table=Story._meta.db_table))
@@ -207,16 +230,19 @@ def ensure_schema() -> None:
             cur.execute(_postings_sql() + " ORDER BY 1, 2")
             # Dropping a column leaves its values in the rows: rewrite them narrow.
             cur.execute(f"CLUSTER {DOCS} USING {DOCS}_pkey")
-        _ensure_columns(cur)
+        if _ensure_columns(cur) or no_facets:  # a new facet, or an index from before the table
+            cur.execute(f"DELETE FROM {FACETS}")
+            cur.execute(_facet_counts_insert_sql(FACETS, DOCS))
     _DF_CACHE.clear()
 
 
-def _ensure_columns(cur) -> None:
+def _ensure_columns(cur) -> bool:
     """Add the columns of fields and sort keys declared since the index was written, filled
-    from the stories (an orphan row, whose story is gone, keeps the empty value)."""
+    from the stories (an orphan row, whose story is gone, keeps the empty value). True when it
+    added any."""
     missing = _missing_columns(cur)
     if not missing:
-        return
+        return False
     cur.execute(
         f"ALTER TABLE {DOCS} "
         + ", ".join(
@@ -238,6 +264,7 @@ def _ensure_columns(cur) -> None:
             "WHERE d.story_id = v.story_id",
             [x for d in docs for x in (d.pk, *(_stored(f, d.value(f.name)) for f in missing))],
         )
+    return True
 
 
 def index_exists() -> bool:
@@ -349,6 +376,9 @@ def index_ids(ids) -> None:
         # never deadlock on posting or lexeme rows. Document frequencies follow the vectors:
         # the replaced ones' lexemes are subtracted, the new ones' added.
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LEXEMES])
+        # The stored facet counts: these stories' rows taken out as they were, added back as
+        # they are once written (a row the version guard keeps adds back what it took).
+        _count_facets(cur, ids, -1)
         written = _upsert_documents(cur, docs)
         gone = sorted(set(ids) - {d.pk for d in docs})
         if gone:
@@ -369,7 +399,42 @@ def index_ids(ids) -> None:
             cur.execute(_postings_sql() + " WHERE v.story_id = ANY(%s)", [[d.pk for d in fresh]])
         _count_lexemes(cur, sorted(written), +1)
         _insert_words(cur, _count_words(fresh))
+        _count_facets(cur, ids, +1)
     _DF_CACHE.clear()
+
+
+def _facet_pairs_sql() -> str:
+    """(facet, value) for each facet value of each published row of `d`, and (TOTAL, '') once
+    per row: the values as the facet counts of a search name them (text)."""
+    parts = []
+    for f in search_fields.facets():
+        value = f"unnest(d.{column(f)})" if f.kind is search_fields.Kind.TAGS else f"d.{column(f)}"
+        parts.append(f"SELECT '{f.name}' AS facet, ({value})::text AS value FROM d")
+    parts.append(f"SELECT '{TOTAL}', '' FROM d")
+    return " UNION ALL ".join(parts)
+
+
+def _facet_counts_insert_sql(table: str, docs: str) -> str:
+    """Fill `table` with the facet counts of the published rows of `docs`."""
+    return (
+        f"WITH d AS (SELECT * FROM {docs} d WHERE d.status = '{Status.PUBLISHED}') "
+        f"INSERT INTO {table} (facet, value, n) SELECT facet, value, count(*) "
+        f"FROM ({_facet_pairs_sql()}) p GROUP BY facet, value ORDER BY facet, value"
+    )
+
+
+def _count_facets(cur, ids: list[int], sign: int) -> None:
+    """Add (sign +1) or take out (-1) the facet values of these stories' published rows."""
+    cur.execute(
+        f"WITH d AS (SELECT * FROM {DOCS} d WHERE d.story_id = ANY(%s) "
+        f"AND d.status = '{Status.PUBLISHED}') "
+        f"INSERT INTO {FACETS} (facet, value, n) SELECT facet, value, %s * count(*) "
+        f"FROM ({_facet_pairs_sql()}) p GROUP BY facet, value ORDER BY facet, value "
+        f"ON CONFLICT (facet, value) DO UPDATE SET n = {FACETS}.n + EXCLUDED.n",
+        [ids, sign],
+    )
+    if sign > 0:
+        cur.execute(f"DELETE FROM {FACETS} WHERE n = 0")
 
 
 def _count_lexemes(cur, ids: list[int], sign: int) -> None:
@@ -405,6 +470,7 @@ ALTER TABLE {POSTINGS}{BUILD} ADD CONSTRAINT {POSTINGS}{BUILD}_pkey
 ALTER TABLE {LEXEMES}{BUILD} ADD CONSTRAINT {LEXEMES}{BUILD}_pkey PRIMARY KEY (lexeme);
 ALTER TABLE {WORDS}{BUILD} ADD CONSTRAINT {WORDS}{BUILD}_pkey PRIMARY KEY (word);
 CREATE INDEX {WORDS}{BUILD}_trgm ON {WORDS}{BUILD} USING gin (word gin_trgm_ops);
+ALTER TABLE {FACETS}{BUILD} ADD CONSTRAINT {FACETS}{BUILD}_pkey PRIMARY KEY (facet, value);
 """
 SWAP_SQL = (
     f"DROP TABLE {', '.join(TABLES)};"
@@ -477,6 +543,7 @@ def rebuild(*, progress=None, batch_size: int = 500) -> int:
             f"INSERT INTO {WORDS}{BUILD} (word, ndoc) SELECT * FROM unnest(%s::text[], %s::int[])",
             [list(vocab), list(vocab.values())],
         )
+        cur.execute(_facet_counts_insert_sql(FACETS + BUILD, DOCS + BUILD))
         cur.execute(INDEX_BUILD_SQL)
         _lock_live_tables(cur)
         cur.execute(SWAP_SQL)
@@ -579,26 +646,27 @@ def _sql_value(f: search_fields.SearchField, value: str) -> object:
     return value
 
 
-def _facets_sql() -> tuple[str, list[str]]:
-    """The facet counts over the matches `m`, and the columns `m` needs for them: tag facets
-    unnest in the select list (a lateral unnest per row cost twice as much); the other facets
-    and the total are one pass of GROUPING SETS."""
+def _facets_sql(source: str = "m", where: str = "TRUE", prefix: str = "") -> tuple[str, list[str]]:
+    """The facet counts over the rows of `source` that pass `where` (rows named prefix + facet,
+    and prefix + TOTAL), and the columns `source` needs for them: tag facets unnest in the
+    select list (a lateral unnest per row cost twice as much); the other facets and the total
+    are one pass of GROUPING SETS."""
     facets = search_fields.facets()
     tags = [f for f in facets if f.kind is search_fields.Kind.TAGS]
     scalars = [f for f in facets if f.kind is not search_fields.Kind.TAGS]
     parts = [
-        f"SELECT '{f.name}', x, count(*), NULL, NULL "
-        f"FROM (SELECT unnest({column(f)}) AS x FROM m) x GROUP BY x"
+        f"SELECT '{prefix}{f.name}', x, count(*), NULL, NULL "
+        f"FROM (SELECT unnest({column(f)}) AS x FROM {source} WHERE {where}) x GROUP BY x"
         for f in tags
     ]
-    which = " ".join(f"WHEN GROUPING({column(f)}) = 0 THEN '{f.name}'" for f in scalars)
+    which = " ".join(f"WHEN GROUPING({column(f)}) = 0 THEN '{prefix}{f.name}'" for f in scalars)
     value = ", ".join(f"{column(f)}::text" for f in scalars) or "NULL"
     sets = "".join(f"({column(f)}), " for f in scalars)
     parts.append(
-        f"SELECT CASE {which} ELSE 'total' END, coalesce({value}), count(*), NULL, NULL "
-        f"FROM m GROUP BY GROUPING SETS ({sets}())"
+        f"SELECT CASE {which} ELSE '{prefix}{TOTAL}' END, coalesce({value}), count(*), NULL, "
+        f"NULL FROM {source} WHERE {where} GROUP BY GROUPING SETS ({sets}())"
         if scalars
-        else "SELECT 'total', NULL, count(*), NULL, NULL FROM m"
+        else f"SELECT '{prefix}{TOTAL}', NULL, count(*), NULL, NULL FROM {source} WHERE {where}"
     )
     return " UNION ALL ".join(parts), [column(f) for f in facets]
 
@@ -769,9 +837,18 @@ def _execute(cur, plan: QueryPlan) -> Ranked:
     if plan.order:
         order, order_columns = _order_sql(plan.order)
     # The page is a top-N sort (row_number() over the already ordered page, not a window over
-    # every match, which sorted them all); the facets and the total: _facets_sql().
-    facets_sql, facet_columns = _facets_sql()
+    # every match, which sorted them all). The facets and the total (_facets_sql): counted over
+    # the matches, or, when they are most of the published stories, the stored counts minus
+    # those of the published stories that did not match (see the module docstring).
+    facets_sql, facet_columns = _facets_sql(where="NOT (SELECT yes FROM big)")
+    rest_sql, _ = _facets_sql("c", prefix="-")
     needed = dict.fromkeys(["story_id", "provenance", *order_columns, *facet_columns])
+    big = (
+        f"(SELECT count(*) FROM m) * 2 > (SELECT coalesce(max(n), 0) FROM {FACETS} "
+        f"WHERE facet = '{TOTAL}' AND value = '')"
+        if plan.published_only and USE_STORED_FACETS
+        else "FALSE"
+    )
     sql = f"""
         {q_sql}, m AS MATERIALIZED (
             SELECT {", ".join(f"d.{c}" for c in needed)}, {select}
@@ -781,23 +858,49 @@ def _execute(cur, plan: QueryPlan) -> Ranked:
         pg AS (
             SELECT story_id, score, matched, row_number() OVER () AS rn
             FROM (SELECT * FROM m ORDER BY {order} LIMIT %s OFFSET %s) p
+        ),
+        big AS MATERIALIZED (SELECT {big} AS yes),
+        c AS MATERIALIZED (
+            SELECT {", ".join(f"d.{c}" for c in facet_columns) or "d.story_id"}
+            FROM {DOCS} d
+            WHERE (SELECT yes FROM big) AND d.status = '{Status.PUBLISHED}'
+                AND NOT EXISTS (SELECT 1 FROM m WHERE m.story_id = d.story_id)
         )
         SELECT 'hit', story_id::text, rn, score, matched FROM pg
+        UNION ALL SELECT 'big', NULL, (SELECT yes FROM big)::int, NULL, NULL
+        UNION ALL SELECT '+' || facet, value, n::bigint, NULL, NULL FROM {FACETS}
+            WHERE (SELECT yes FROM big)
         UNION ALL {facets_sql}
+        UNION ALL {rest_sql}
     """
     cur.execute(sql, [*q_params, *params, plan.per_page, plan.offset])
     page: list[tuple[int, int, float, int]] = []
-    total = 0
-    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    counted: dict[str, dict[str, int]] = defaultdict(dict)  # over the matches
+    stored: dict[str, dict[str, int]] = defaultdict(dict)  # over all published stories
+    rest: dict[str, dict[str, int]] = defaultdict(dict)  # over the published non-matches
+    from_stored = False
     for kind, value, n, score, matched in cur.fetchall():
         if kind == "hit":
             page.append((n, int(value), float(score), int(matched or 0)))
-        elif kind == "total":
-            total = n
+        elif kind == "big":
+            from_stored = bool(n)
+        elif kind[0] == "+":
+            stored[kind[1:]][value or ""] = n
+        elif kind[0] == "-":
+            rest[kind[1:]][value or ""] = n
         else:
-            counts[kind][value] = n
+            counted[kind][value] = n
+    if from_stored:
+        counted = defaultdict(dict)
+        for facet, values in stored.items():
+            minus = rest.get(facet, {})
+            for value, n in values.items():
+                left = n - minus.get(value, 0)
+                if left > 0:
+                    counted[facet][value] = left
+    total = counted.pop(TOTAL, {}).get(None if not from_stored else "", 0)
     page.sort()
-    return Ranked([(pk, score, matched) for _, pk, score, matched in page], total, counts)
+    return Ranked([(pk, score, matched) for _, pk, score, matched in page], total, counted)
 
 
 def highlight(plan: QueryPlan, hits: list[Hit]) -> None:
