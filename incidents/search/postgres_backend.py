@@ -414,22 +414,25 @@ def _facet_pairs_sql() -> str:
     return " UNION ALL ".join(parts)
 
 
+def _facet_counts_select(docs: str, where: str = "TRUE", n: str = "count(*)") -> str:
+    """(facet, value, n) over the published rows of `docs` that pass `where`."""
+    return (
+        f"WITH d AS (SELECT * FROM {docs} d WHERE d.status = '{Status.PUBLISHED}' AND {where}) "
+        f"SELECT facet, value, {n} FROM ({_facet_pairs_sql()}) p "
+        "GROUP BY facet, value ORDER BY facet, value"
+    )
+
+
 def _facet_counts_insert_sql(table: str, docs: str) -> str:
     """Fill `table` with the facet counts of the published rows of `docs`."""
-    return (
-        f"WITH d AS (SELECT * FROM {docs} d WHERE d.status = '{Status.PUBLISHED}') "
-        f"INSERT INTO {table} (facet, value, n) SELECT facet, value, count(*) "
-        f"FROM ({_facet_pairs_sql()}) p GROUP BY facet, value ORDER BY facet, value"
-    )
+    return f"INSERT INTO {table} (facet, value, n) {_facet_counts_select(docs)}"
 
 
 def _count_facets(cur, ids: list[int], sign: int) -> None:
     """Add (sign +1) or take out (-1) the facet values of these stories' published rows."""
     cur.execute(
-        f"WITH d AS (SELECT * FROM {DOCS} d WHERE d.story_id = ANY(%s) "
-        f"AND d.status = '{Status.PUBLISHED}') "
-        f"INSERT INTO {FACETS} (facet, value, n) SELECT facet, value, %s * count(*) "
-        f"FROM ({_facet_pairs_sql()}) p GROUP BY facet, value ORDER BY facet, value "
+        f"INSERT INTO {FACETS} (facet, value, n) "
+        f"{_facet_counts_select(DOCS, 'd.story_id = ANY(%s)', '%s * count(*)')} "
         f"ON CONFLICT (facet, value) DO UPDATE SET n = {FACETS}.n + EXCLUDED.n",
         [ids, sign],
     )
@@ -854,18 +857,18 @@ def _execute(cur, plan: QueryPlan) -> Ranked:
     # those of the published stories that did not match (see the module docstring).
     facets_sql, facet_columns = _facets_sql("mf")
     rest_sql, _ = _facets_sql("c", prefix="-")
-    stored = plan.published_only and USE_STORED_FACETS
+    use_stored = plan.published_only and USE_STORED_FACETS
     big = (
         f"(SELECT count(*) FROM m) * 2 > (SELECT coalesce(max(n), 0) FROM {FACETS} "
         f"WHERE facet = '{TOTAL}' AND value = '')"
-        if stored
+        if use_stored
         else "FALSE"
     )
     # When the stored counts will probably serve, `m` holds no facet values: copying every
     # match's tag arrays into it cost as much as the rest of the statement (44 -> 23 ms for a
     # word in 7,600 of 10,000 stories), and `mf` joins them back only if they are counted
     # after all. Otherwise `m` carries them, which a few thousand matches cost less than a join.
-    narrow = stored and not plan.filters and _most_stories_likely(groups)
+    narrow = use_stored and not plan.filters and _most_stories_likely(groups)
     needed = dict.fromkeys(["story_id", "provenance", *order_columns])
     if not narrow:
         needed.update(dict.fromkeys(facet_columns))
@@ -905,9 +908,12 @@ def _execute(cur, plan: QueryPlan) -> Ranked:
     stored: dict[str, dict[str, int]] = defaultdict(dict)  # over all published stories
     rest: dict[str, dict[str, int]] = defaultdict(dict)  # over the published non-matches
     from_stored = False
+    total = 0
     for kind, value, n, score, matched in cur.fetchall():
         if kind == "hit":
             page.append((n, int(value), float(score), int(matched or 0)))
+        elif kind == TOTAL:
+            total = n
         elif kind == "big":
             from_stored = bool(n)
         elif kind[0] == "+":
@@ -924,7 +930,7 @@ def _execute(cur, plan: QueryPlan) -> Ranked:
                 left = n - minus.get(value, 0)
                 if left > 0:
                     counted[facet][value] = left
-    total = counted.pop(TOTAL, {}).get(None if not from_stored else "", 0)
+        total = counted.pop(TOTAL, {}).get("", 0)
     page.sort()
     return Ranked([(pk, score, matched) for _, pk, score, matched in page], total, counted)
 

@@ -289,12 +289,9 @@ class _View:
         """BM25F score of one stemmed term for every live document containing it."""
 
         def build() -> _Term:
-            acc: dict[int, float] = {}
+            acc = self._packed_tf(term) if self.has_packed else {}
             meta = self.meta
             get = acc.get
-            if self.has_packed:
-                acc = self._packed_tf(term)
-                get = acc.get
             if self.has_legacy:  # documents indexed before the packed field
                 for f in TEXT_FIELDS:
                     norm = self.norm[f]
