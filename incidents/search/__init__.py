@@ -163,9 +163,10 @@ def match_text(text: str, limit: int = 5) -> list[tuple]:
 
 
 def clear_caches() -> None:
-    """Forget per-process vocabulary caches (technology aliases, facet labels)."""
-    from incidents.search import documents, postgres_backend, query
+    """Forget per-process caches (technology aliases, facet labels, hit stories)."""
+    from incidents.search import documents, hitcache, postgres_backend, query
 
+    hitcache.STORIES.clear()
     query.clear_alias_cache()
     documents._labels_cache.clear()
     postgres_backend.clear_caches()

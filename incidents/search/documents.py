@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connections
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, prefetch_related_objects
 
 from incidents.models import Status, Story, StoryRule
-from incidents.search import fields
+from incidents.search import fields, hitcache
 from incidents.search.query import cjk_index_text
 
 
@@ -152,16 +152,39 @@ def story_doc(story: Story) -> StoryDoc:
 
 
 def load_hits_stories(ids: list[int], *, published_only: bool) -> dict[int, Story]:
-    """The page's stories with categories and technologies prefetched, in one statement.
+    """The page's stories with categories, technologies and rule links prefetched.
 
-    Every story column, and per story its categories and technologies as JSON arrays from
-    correlated subqueries (json_agg on PostgreSQL, json_group_array on SQLite); the prefetch
-    caches are filled directly. This runs on every search and list page: building three ORM
-    querysets (and, before that, Django's prefetch machinery) cost more than the rows they read,
-    and on PostgreSQL each statement is a round trip."""
+    Served from the worker's cache of stories for the current data version (search.hitcache)
+    where it can be; the rest is read in one statement (`read_stories`) and one for their rule
+    links. Each caller gets its own copies."""
     if not ids:
         return {}
     ids = list(dict.fromkeys(ids))
+    version = hitcache.current_version()
+    found = hitcache.STORIES.get_many(ids, version)
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        from incidents.selectors.links import rule_links_prefetch
+
+        loaded = read_stories(missing)
+        prefetch_related_objects(list(loaded.values()), rule_links_prefetch())
+        hitcache.STORIES.put_many(loaded.values(), version)
+        found.update(loaded)
+    return {
+        pk: hitcache.clone(story)
+        for pk, story in found.items()
+        if not published_only or story.status == Status.PUBLISHED
+    }
+
+
+def read_stories(ids: list[int]) -> dict[int, Story]:
+    """Stories by id with categories and technologies prefetched, in one statement.
+
+    Every story column, and per story its categories and technologies as JSON arrays from
+    correlated subqueries (json_agg on PostgreSQL, json_group_array on SQLite); the prefetch
+    caches are filled directly. Building three ORM querysets (and, before that, Django's
+    prefetch machinery) cost more than the rows they read, and on PostgreSQL each statement is a
+    round trip."""
     conn = connections[Story.objects.db]
     sql, columns, relations = _hits_statement(conn.vendor, conn.alias, len(ids))
     with conn.cursor() as cur:
@@ -176,8 +199,6 @@ def load_hits_stories(ids: list[int], *, published_only: bool) -> dict[int, Stor
             for value, (_, converters) in zip(row, columns, strict=False)
         ]
         story = Story.from_db(db, [name for name, _ in columns], values)
-        if published_only and story.status != Status.PUBLISHED:
-            continue
         cache = story._prefetched_objects_cache = {}
         for (name, model, names, order), raw in zip(relations, row[width:], strict=True):
             objs = [model.from_db(db, names, values) for values in json.loads(raw or "[]")]
