@@ -32,12 +32,20 @@ SIZE = 2048  # stories kept per process (a story with its relations is a few KB)
 logger = logging.getLogger(__name__)
 
 
+_warned_at: float | None = None
+WARN_EVERY = 300.0  # seconds: a missing cache table must not log a traceback per search
+
+
 def current_version() -> int | None:
     """The data version, or None when it cannot be read (then nothing is cached)."""
+    global _warned_at
     try:
         return pagecache.data_version()
     except Exception:
-        logger.warning("data version unavailable; hit stories are not cached", exc_info=True)
+        now = time.monotonic()
+        if _warned_at is None or now - _warned_at >= WARN_EVERY:
+            _warned_at = now
+            logger.warning("data version unavailable; hit stories are not cached", exc_info=True)
         return None
 
 

@@ -121,3 +121,14 @@ def test_the_cache_keeps_the_most_recently_used_stories_up_to_its_size(make_stor
     assert set(cache.get_many([s.pk for s in stories], 7)) == {stories[0].pk, stories[2].pk}
     cache.put_many(stories, 6)  # read under an older version: not kept
     assert cache.get_many([stories[1].pk], 7) == {}
+
+
+def test_an_unreadable_data_version_is_logged_once_not_per_search(monkeypatch, caplog):
+    def broken() -> int:
+        raise RuntimeError("no cache table")
+
+    monkeypatch.setattr(pagecache, "data_version", broken)
+    monkeypatch.setattr(hitcache, "_warned_at", None)
+    with caplog.at_level("WARNING", logger="incidents.search.hitcache"):
+        assert [hitcache.current_version() for _ in range(3)] == [None, None, None]
+    assert len(caplog.records) == 1
