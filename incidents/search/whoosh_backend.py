@@ -21,6 +21,7 @@ import threading
 from collections import Counter, OrderedDict
 from itertools import compress
 
+from whoosh.codec import whoosh3
 from whoosh.query import Or, Phrase
 
 from incidents.models import PROVENANCE_RANK, Status
@@ -124,6 +125,36 @@ class _Term:
 
 
 EMPTY = _Term({}, 0)
+
+# The postings of a cold common word are most of a phrase search's time. Whoosh's matcher
+# interface hands them over one call per posting (about a microsecond each, with id(), weight(),
+# next() and is_active()); its W3 codec holds each block's ids and weights as a tuple and an
+# array already, and `_posting_blocks` takes those whole. It relies on that codec's internals,
+# so only for exactly that matcher class and with the attributes present; anything else (a
+# matcher wrapped to skip deleted documents, another codec, a changed release) goes through the
+# public interface. Both paths give the same postings (tests/search/test_whoosh_postings.py).
+_BLOCK_MATCHER = getattr(whoosh3, "W3LeafMatcher", None)
+_BLOCK_API = ("_read_ids", "_read_weights", "_next_block", "_ids", "_weights", "is_active")
+
+
+def _posting_blocks(m, *, bulk: bool = True):
+    """(document ids, weights) per block of a leaf matcher's postings, in order; ids are the
+    segment's own document numbers."""
+    if bulk and type(m) is _BLOCK_MATCHER and all(hasattr(m, a) for a in _BLOCK_API):
+        while m.is_active():
+            m._read_ids()
+            m._read_weights()
+            yield m._ids, m._weights
+            m._next_block()
+        return
+    is_active, next_, doc, weight = m.is_active, m.next, m.id, m.weight
+    ids: list[int] = []
+    weights: list[float] = []
+    while is_active():
+        ids.append(doc())
+        weights.append(weight())
+        next_()
+    yield ids, weights
 
 
 class _View:
@@ -243,26 +274,22 @@ class _View:
         head, symptom, body = (self.norm[f] for f in TEXT_FIELDS)
         acc: dict[int, float] = {}
         key = (store.PACKED_FIELD, term)
-        # The matcher loop of _postings, inlined: this runs once per posting of every word a
-        # query brings in cold, and a generator's hand-off per posting cost a few per cent.
         for leaf, base in self.reader.leaf_readers():
             if key not in leaf:
                 continue
-            m = leaf.postings(*key)
-            is_active, next_, doc, weight = m.is_active, m.next, m.id, m.weight
-            while is_active():
-                d = doc() + base
-                w = int(weight())
-                next_()
-                h, s, b = w & 0xFF, (w >> 8) & 0xFF, w >> 16
-                v = 0.0
-                if h:
-                    v = h * head[d]
-                if s:
-                    v += s * symptom[d]
-                if b:
-                    v += b * body[d]
-                acc[d] = v
+            for ids, weights in _posting_blocks(leaf.postings(*key)):
+                for d, w in zip(ids, weights, strict=True):
+                    d += base
+                    w = int(w)
+                    h, s, b = w & 0xFF, (w >> 8) & 0xFF, w >> 16
+                    v = 0.0
+                    if h:
+                        v = h * head[d]
+                    if s:
+                        v += s * symptom[d]
+                    if b:
+                        v += b * body[d]
+                    acc[d] = v
         return acc
 
     def _cached(self, key: tuple, build) -> _Term:

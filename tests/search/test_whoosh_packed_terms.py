@@ -99,3 +99,43 @@ def test_packed_weight_holds_each_groups_frequency():
     # dns: 2 in the head, 300 in the body (counted as 255: 8 bits per group).
     assert postings[dns] == (302, float(2 + (255 << 16)))
     assert postings[etcd] == (300, float(255 << 16))
+
+
+def postings(view: whoosh_backend._View, term: str, *, bulk: bool) -> list[tuple[int, float]]:
+    out = []
+    key = (whoosh_store.PACKED_FIELD, term)
+    for leaf, base in view.reader.leaf_readers():
+        if key in leaf:
+            for ids, weights in whoosh_backend._posting_blocks(leaf.postings(*key), bulk=bulk):
+                out += [(d + base, w) for d, w in zip(ids, weights, strict=True)]
+    return out
+
+
+def test_postings_read_a_block_at_a_time_are_those_of_the_matcher_interface(tmp_path):
+    """Several blocks per term (Whoosh writes 128 postings per block), two segments, and a
+    deleted story (its segment's matcher is wrapped, so it takes the public interface)."""
+    docs = make_docs(700)
+    path = tmp_path / "ix"
+    path.mkdir()
+    ix = FileStorage(str(path)).create_index(whoosh_store.SCHEMA)
+    for part in (docs[:400], docs[400:]):
+        writer = ix.writer()
+        for doc in part:
+            writer.add_document(**whoosh_store.doc_fields(doc))
+        writer.commit(merge=False)
+    view = whoosh_backend._View(ix.searcher())
+    assert len(view.reader.leaf_readers()) == 2
+    leaf = view.reader.leaf_readers()[0][0]
+    assert type(leaf.postings(whoosh_store.PACKED_FIELD, "pod")) is whoosh_backend._BLOCK_MATCHER
+    for word in WORDS:
+        stem = whoosh_backend.stem(word)
+        bulk = postings(view, stem, bulk=True)
+        assert len(bulk) > 128, word
+        assert bulk == postings(view, stem, bulk=False), word
+
+    writer = ix.writer()
+    writer.delete_by_term("id", str(docs[3].pk))
+    writer.commit(merge=False)
+    view = whoosh_backend._View(ix.searcher())
+    stem = whoosh_backend.stem("pod")
+    assert postings(view, stem, bulk=True) == postings(view, stem, bulk=False)
