@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connections
-from django.db.models import Exists, OuterRef, QuerySet, prefetch_related_objects
+from django.db.models import Exists, OuterRef, QuerySet
 
 from incidents.models import Status, Story, StoryRule
 from incidents.search import fields, hitcache
@@ -152,11 +152,12 @@ def story_doc(story: Story) -> StoryDoc:
 
 
 def load_hits_stories(ids: list[int], *, published_only: bool) -> dict[int, Story]:
-    """The page's stories with categories, technologies and rule links prefetched.
+    """The page's stories with categories and technologies prefetched.
 
     Served from the worker's cache of stories for the current data version (search.hitcache)
-    where it can be; the rest is read in one statement (`read_stories`) and one for their rule
-    links. Each caller gets its own copies."""
+    where it can be; the rest is read in one statement (`read_stories`). Each caller gets its
+    own copies, which share the cached story's prefetched relations: what a caller prefetches
+    on them (the API's rule links) is kept for the next page that shows the story."""
     if not ids:
         return {}
     ids = list(dict.fromkeys(ids))
@@ -164,10 +165,7 @@ def load_hits_stories(ids: list[int], *, published_only: bool) -> dict[int, Stor
     found = hitcache.STORIES.get_many(ids, version)
     missing = [pk for pk in ids if pk not in found]
     if missing:
-        from incidents.selectors.links import rule_links_prefetch
-
         loaded = read_stories(missing)
-        prefetch_related_objects(list(loaded.values()), rule_links_prefetch())
         hitcache.STORIES.put_many(loaded.values(), version)
         found.update(loaded)
     return {

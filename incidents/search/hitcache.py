@@ -13,7 +13,9 @@ minutes, as on the cached browse pages. When the version cannot be read (no cach
 Redis down) nothing is cached.
 
 Callers get copies: list views attach per-request values (labels in the request's language, an
-excerpt) to the objects they are given, and those must not leak into another request.
+excerpt) to the objects they are given, and those must not leak into another request. The copies
+share the cached story's prefetched relations, so the rule links the API prefetches on a page's
+stories are read once per data version, not on every search.
 """
 
 from __future__ import annotations
@@ -50,12 +52,12 @@ def current_version() -> int | None:
 
 
 def clone(story: Story) -> Story:
-    """A copy sharing the field values and prefetched rows but not the attribute namespace, the
-    prefetch table or the model state (Django's own copy drops the cached related managers,
-    which are bound to the instance they came from)."""
-    out = copy.copy(story)
-    out._prefetched_objects_cache = dict(story._prefetched_objects_cache)
-    return out
+    """A copy with its own attributes and model state (Django's copy drops the cached related
+    managers, which are bound to the instance they came from) and the cached story's table of
+    prefetched relations: a relation prefetched on one copy (the API's rule links) is there for
+    every later copy, without another query. Prefetching only adds complete, read-only
+    results for the same data version to that table."""
+    return copy.copy(story)
 
 
 class StoryCache:

@@ -47,8 +47,20 @@ def rule_links_prefetch() -> Prefetch:
 
 def prefetch_rule_links(stories: list[Story], *also: str) -> list[Story]:
     """Fetch the links of stories already read (a search's hits) in one query, and the `also`
-    relations named (e.g. "categories"), for `rules_for_story` on each."""
-    prefetch_related_objects(stories, *also, rule_links_prefetch())
+    relations named (e.g. "categories"), for `rules_for_story` on each.
+
+    Relations every story already holds are skipped before Django's prefetch machinery, which
+    otherwise builds a related manager per story and lookup to find that out (half a
+    millisecond per API search whose stories came from the hit cache with their links)."""
+    lookups = {name: name for name in also}
+    lookups["rule_links"] = rule_links_prefetch()
+    wanted = [
+        lookup
+        for name, lookup in lookups.items()
+        if any(name not in getattr(s, "_prefetched_objects_cache", ()) for s in stories)
+    ]
+    if wanted:
+        prefetch_related_objects(stories, *wanted)
     return stories
 
 
