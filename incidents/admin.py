@@ -246,18 +246,33 @@ class StoryAdmin(SimpleHistoryAdmin):
         return JsonResponse({"html": render_markdown(text)})
 
 
+class VocabularyAdmin(admin.ModelAdmin):
+    """Writes go through the services: the stories carrying the term are reindexed (its name
+    and aliases are searched with them) and cached pages and hits start afresh."""
+
+    prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(self, request, obj, form, change):
+        services.vocabulary_term_save(term=obj)
+
+    def delete_model(self, request, obj):
+        services.vocabulary_term_delete(term=obj)
+
+    def delete_queryset(self, request, queryset):
+        for term in queryset:
+            services.vocabulary_term_delete(term=term)
+
+
 @admin.register(Technology)
-class TechnologyAdmin(admin.ModelAdmin):
+class TechnologyAdmin(VocabularyAdmin):
     list_display = ["name", "slug", "aliases"]
     search_fields = ["name", "slug", "aliases"]
-    prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(VocabularyAdmin):
     list_display = ["name", "slug", "name_zh"]
     search_fields = ["name", "slug"]
-    prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Rule)

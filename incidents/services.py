@@ -173,6 +173,28 @@ def vocabulary_sync(*, categories: Iterable[Mapping], technologies: Iterable[Map
 
 
 @transaction.atomic
+def vocabulary_term_save(*, term: Category | Technology) -> None:
+    """A curator's edit of one category or technology (the admin). Its name and aliases are
+    indexed with every story that carries it and shown with every cached story, so those
+    stories are reindexed after commit and the data version moves on."""
+    term.save()
+    search.index_stories_on_commit(term.stories.values_list("pk", flat=True))
+    # This process's alias and label tables now (other processes': within their 30 s TTL).
+    transaction.on_commit(search.clear_caches)
+    pagecache.bump()
+
+
+@transaction.atomic
+def vocabulary_term_delete(*, term: Category | Technology) -> None:
+    """Delete a category or technology; the stories that carried it are reindexed without it."""
+    ids = list(term.stories.values_list("pk", flat=True))
+    term.delete()
+    search.index_stories_on_commit(ids)
+    transaction.on_commit(search.clear_caches)
+    pagecache.bump()
+
+
+@transaction.atomic
 def story_rule_links_sync(*, links: Iterable[Mapping[str, str]]) -> dict[str, int]:
     """Mirror the curated story-rule links (incidents/data/story_rules.yaml, their one owner)
     into StoryRule rows.

@@ -208,3 +208,31 @@ def test_story_rule_links_are_read_only_in_the_admin(curator_client, make_story)
     assert "story_rules.yaml" in page.content.decode()
     listing = curator_client.get(reverse("admin:incidents_storyrule_changelist"))
     assert "incidents/data/story_rules.yaml" in listing.content.decode()
+
+
+@pytest.mark.django_db
+def test_renaming_a_technology_in_the_admin_reindexes_its_stories_and_refreshes_cached_hits(
+    curator_client, make_story, vocabulary, search_index, django_capture_on_commit_callbacks
+):
+    from incidents import search
+
+    coredns = vocabulary["coredns"]
+    story = make_story(title="Resolver melted down", technologies=[coredns])
+    search_index()
+    assert [t.name for t in search.search("resolver").hits[0].story.technologies.all()] == [
+        "CoreDNS"
+    ]  # now in this worker's hit cache
+    url = reverse("admin:incidents_technology_change", args=[coredns.pk])
+    data = {"name": "CoreDNS server", "slug": "coredns", "aliases": '["kzvdns"]', "description": ""}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = curator_client.post(url, data)
+    assert response.status_code == 302, response.content[:500]
+    assert [hit.story.pk for hit in search.search("kzvdns").hits] == [story.pk]
+    hit = search.search("resolver").hits[0]
+    assert [t.name for t in hit.story.technologies.all()] == ["CoreDNS server"]
+
+    delete = reverse("admin:incidents_technology_delete", args=[coredns.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert curator_client.post(delete, {"post": "yes"}).status_code == 302
+    assert search.search("kzvdns").total == 0
+    assert list(search.search("resolver").hits[0].story.technologies.all()) == []
