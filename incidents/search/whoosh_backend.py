@@ -132,7 +132,7 @@ EMPTY = _Term({}, 0)
 # array already, and `_posting_blocks` takes those whole. It relies on that codec's internals,
 # so only for exactly that matcher class and with the attributes present; anything else (a
 # matcher wrapped to skip deleted documents, another codec, a changed release) goes through the
-# public interface. Both paths give the same postings (tests/search/test_whoosh_postings.py).
+# public interface. Both paths give the same postings (tests/search/test_whoosh_packed_terms.py).
 _BLOCK_MATCHER = getattr(whoosh3, "W3LeafMatcher", None)
 _BLOCK_API = ("_read_ids", "_read_weights", "_next_block", "_ids", "_weights", "is_active")
 
@@ -256,16 +256,13 @@ class _View:
     # --- postings ------------------------------------------------------------------------------
 
     def _postings(self, field: str, text: str):
-        """(document, weight) of every posting of `text` in `field`, through the matchers'
-        public interface (no block internals)."""
+        """(document, weight) of every posting of `text` in `field`."""
         for leaf, base in self.reader.leaf_readers():
             if (field, text) not in leaf:
                 continue
-            m = leaf.postings(field, text)
-            is_active, next_, doc, weight = m.is_active, m.next, m.id, m.weight
-            while is_active():
-                yield doc() + base, weight()
-                next_()
+            for ids, weights in _posting_blocks(leaf.postings(field, text)):
+                for d, w in zip(ids, weights, strict=True):
+                    yield d + base, w
 
     def _packed_tf(self, term: str) -> dict[int, float]:
         """Document -> the term's length-normalised, group-weighted frequency (BM25F's tf),
