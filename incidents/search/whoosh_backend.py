@@ -19,7 +19,6 @@ import logging
 import re
 import threading
 from collections import Counter, OrderedDict
-from itertools import compress
 
 from whoosh.codec import whoosh3
 from whoosh.query import Or, Phrase
@@ -758,38 +757,35 @@ HIGHLIGHT_CACHE_SIZE = 4096  # analysed field texts kept per process
 
 
 @functools.lru_cache(maxsize=HIGHLIGHT_CACHE_SIZE)
-def _analysed_field(name: str, value: str) -> tuple[str, list[str], list[str]]:
-    """A field's highlighted text (engine.highlight_text) as `fragment` cuts it, and its words
-    (lower case) and their stems in order. Keyed by the field's stored value, so an edited
-    story is analysed afresh; the same stories come back in hit after hit. Found with C-level
-    passes (findall, map): walking the words one match object at a time was most of the
-    highlighting time."""
+def _analysed_field(name: str, value: str) -> tuple[str, dict[str, list[tuple[int, int]]]]:
+    """A field's highlighted text (engine.highlight_text) as `fragment` cuts it, and where each
+    stem occurs in it: stem -> [(start, end)] of its words, stop words left out (a query's
+    stop word is never marked). Keyed by the field's stored value, so an edited story is
+    analysed afresh; the same stories come back in hit after hit, and a query then looks up
+    only its own stems instead of walking every word of the text."""
     text = highlight_text(name, value)[:MAX_TEXT_CHARS]
-    words = list(map(str.lower, _WORD_RE.findall(text)))
     known, stem_word = store.cached_stems(), store.stem_word
-    found = zip(map(known.get, words), words, strict=True)
-    stems_ = [s if s is not None else stem_word(w) for s, w in found]
-    return text, words, stems_
+    where: dict[str, list[tuple[int, int]]] = {}
+    for m in _WORD_RE.finditer(text):
+        word = m.group().lower()
+        if word in STOPWORDS:
+            continue
+        s = known.get(word)
+        if s is None:
+            s = stem_word(word)
+        spans = where.get(s)
+        if spans is None:
+            where[s] = [m.span()]
+        else:
+            spans.append(m.span())
+    return text, where
 
 
-@functools.cache
-def _stop_stems() -> frozenset[str]:
-    return frozenset(store.stem_word(w) for w in STOPWORDS)
-
-
-def _spans(text: str, words: list[str], stems_: list[str], wanted: set[str]):
-    """(stem, start, end) of the words whose stem is wanted (stop words never are), in order:
-    match objects are made for those words only."""
-    if wanted & _stop_stems():
-        flags = [s in wanted and w not in STOPWORDS for s, w in zip(stems_, words, strict=True)]
-    else:
-        flags = list(map(wanted.__contains__, stems_))
-    return [
-        (s, *m.span())
-        for s, m in zip(
-            compress(stems_, flags), compress(_WORD_RE.finditer(text), flags), strict=True
-        )
-    ]
+def _spans(where: dict[str, list[tuple[int, int]]], wanted: set[str]):
+    """(stem, start, end) of the words whose stem is wanted, in text order."""
+    found = [(s, a, b) for s in wanted.intersection(where) for a, b in where[s]]
+    found.sort(key=lambda x: x[1])
+    return found
 
 
 def highlight(plan: QueryPlan, hits: list[Hit]) -> None:
@@ -798,8 +794,8 @@ def highlight(plan: QueryPlan, hits: list[Hit]) -> None:
         return
     for hit in hits:
         for field in HIGHLIGHT_FIELDS:
-            text, words, stems_ = _analysed_field(field, getattr(hit.story, field))
-            matches = _spans(text, words, stems_, wanted)
+            text, where = _analysed_field(field, getattr(hit.story, field))
+            matches = _spans(where, wanted)
             if not matches:
                 continue
             size = 400 if field == "title" else 220

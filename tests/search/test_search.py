@@ -157,6 +157,22 @@ def test_highlights_are_escaped_and_only_mark_survives(
     assert search.search("timeouts", highlight=False).hits[0].highlights == {}
 
 
+def test_highlights_mark_every_form_of_each_query_word_in_order(
+    backend, vocabulary, make_story, search_index
+):
+    make_story(
+        slug="forms",
+        symptom="The timeout hit every pod, then the restarts began; timeouts of the probes "
+        "restarted pods again.",
+    )
+    search_index()
+    html = search.search("the timeouts restarting").hits[0].highlights["symptom"]
+    assert html.count("<mark>") == 4
+    marked = [part.split("</mark>")[0].lower() for part in html.split("<mark>")[1:]]
+    assert marked == ["timeout", "restarts", "timeouts", "restarted"]
+    assert "<mark>The</mark>" not in html and "<mark>the</mark>" not in html  # stop word
+
+
 def test_did_you_mean(backend, corpus):
     results = search.search("partitoin zones")
     assert results.suggestion == "partition zones"
