@@ -18,6 +18,7 @@ from incidents import selectors
 from incidents.markdown import render_markdown
 from incidents.models import Platform, Provenance, SourceKind, Status, Story
 from incidents.search import fields as search_fields
+from incidents.search import hitcache
 
 MAX_TEXT = 50_000
 _SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
@@ -110,24 +111,34 @@ def story_items(
     highlights, scores = highlights or {}, scores or {}
     out = []
     for story in stories:
-        item = {
-            "url": f"{web_story}{story.slug}/",
-            "api_url": f"{api_story}{story.slug}/",
-            "slug": story.slug,
-            "title": story.title,
-            "organisation": story.organisation,
-            "year": story.year,
-            "platform": story.platform,
-            "source_kind": story.source_kind,
-            "source_url": story.source_url,
-            "provenance": story.provenance,
-            "summary": story.summary,
-            "categories": [{"slug": c.slug, "name": c.name} for c in story.categories.all()],
-            "technologies": [{"slug": t.slug, "name": t.name} for t in story.technologies.all()],
-            "rules": [link.rule.rule_id for link in selectors.rules_for_story(story)],
-            "highlights": highlights.get(story.pk, {}),
-            "score": scores.get(story.pk),
-        }
+        # The part that depends only on the story, its relations and the site's address is
+        # built once per data version for a story from the hit cache (hitcache.memo).
+        memo = hitcache.memo(story)
+        fixed = memo.get(("api-item", base)) if memo is not None else None
+        if fixed is None:
+            fixed = {
+                "url": f"{web_story}{story.slug}/",
+                "api_url": f"{api_story}{story.slug}/",
+                "slug": story.slug,
+                "title": story.title,
+                "organisation": story.organisation,
+                "year": story.year,
+                "platform": story.platform,
+                "source_kind": story.source_kind,
+                "source_url": story.source_url,
+                "provenance": story.provenance,
+                "summary": story.summary,
+                "categories": [{"slug": c.slug, "name": c.name} for c in story.categories.all()],
+                "technologies": [
+                    {"slug": t.slug, "name": t.name} for t in story.technologies.all()
+                ],
+                "rules": [link.rule.rule_id for link in selectors.rules_for_story(story)],
+            }
+            if memo is not None:
+                memo[("api-item", base)] = fixed
+        item = dict(fixed)  # its lists are shared with the memo: read-only, as rendering is
+        item["highlights"] = highlights.get(story.pk, {})
+        item["score"] = scores.get(story.pk)
         if matched is not None:
             item["matched_terms"] = list(matched.get(story.pk, []))
         out.append(item)
@@ -154,7 +165,7 @@ def facets_payload(facets: dict[str, list[tuple[str, str, int]]]) -> dict[str, l
             {"value": str(v), "label": str(label), "count": n}
             for v, label, n in facets.get(name, [])
         ]
-        for name in FacetsSerializer().fields
+        for name in (f.name for f in search_fields.facets())  # FacetsSerializer's fields
     }
 
 

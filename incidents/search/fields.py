@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -31,7 +32,7 @@ from datetime import UTC
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.text import slugify
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
 from incidents.models import Platform, Provenance, SourceKind
 
@@ -114,8 +115,8 @@ class SearchField:
         if self.labels is not None:
             return self.labels(self.name, values)
         if self.choices is not None:
-            known = self.choices.values
-            return {v: str(self.choices(v).label) for v in values if v in known}
+            known = _choice_labels(self.choices, get_language())
+            return {v: known[v] for v in values if v in known}
         return {v: v for v in values}
 
     def sort_facet(self, items: list[tuple[str, str, int]]) -> None:
@@ -124,6 +125,13 @@ class SearchField:
             items.sort(key=lambda i: int(i[0]) if i[0].lstrip("-").isdigit() else 0, reverse=True)
         else:
             items.sort(key=lambda i: (-i[2], i[1].lower()))
+
+
+@functools.cache
+def _choice_labels(choices: type[models.TextChoices], language: str | None) -> dict[str, str]:
+    """value -> label of a choice set in one language: facet labels are built on every search,
+    and translating each label afresh was a good part of that."""
+    return {value: str(label) for value, label in choices.choices}
 
 
 def _vocabulary_labels(name: str, values: list[str]) -> dict[str, str]:

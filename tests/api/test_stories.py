@@ -152,3 +152,22 @@ def test_curators_can_read_drafts(curator_client, stories):
     response = curator_client.get("/api/v1/stories/draft-story/")
     assert response.status_code == 200
     assert response.json()["status"] == "draft"
+
+
+def test_a_cached_result_follows_writes_and_the_address_it_was_asked_at(client, stories):
+    """The list item of a story from the hit cache is built once per data version and site
+    address (search.hitcache.memo): a second host gets its own links, a write its new values."""
+    from incidents import pagecache
+    from incidents.models import Category
+
+    def first(**extra):
+        return client.get("/api/v1/stories/", {"q": "coredns"}, **extra).json()["results"][0]
+
+    assert first()["categories"] == [{"slug": "dns", "name": "DNS"}]
+    other = first(HTTP_HOST="localhost")
+    assert other["url"] == "http://localhost/stories/dns-outage/"
+    assert first()["url"] == "http://testserver/stories/dns-outage/"
+
+    Category.objects.filter(slug="dns").update(name="Name resolution")  # around the services
+    pagecache.bump()  # what every service write does after commit
+    assert first()["categories"] == [{"slug": "dns", "name": "Name resolution"}]

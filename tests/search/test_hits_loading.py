@@ -100,10 +100,14 @@ def test_callers_get_copies_so_what_one_request_attaches_stays_there(make_story)
     first = load_hits_stories([story.pk], published_only=True)[story.pk]
     first.platform_label = "label in one request's language"
     first.title = "changed by a caller"
+    first._state.fields_cache["related"] = "cached by one request"
+    first._state.adding = True
     second = load_hits_stories([story.pk], published_only=True)[story.pk]
     assert not hasattr(second, "platform_label")
     assert second.title == story.title
-    assert second is not first
+    assert second is not first and second == first and type(second) is Story
+    assert second._state.fields_cache == {} and second._state.adding is False
+    assert second._state.db == first._state.db
 
 
 def test_without_a_readable_data_version_nothing_is_cached(
