@@ -165,7 +165,7 @@ SPLIT = [
     ("    facet labels", "incidents.search.documents:build_facets"),
     ("  categories, technologies, rule links", "django.db.models.query:prefetch_related_objects"),
     ("  serialise results", "incidents.api.serializers:story_items"),
-    ("  render JSON", "rest_framework.renderers:JSONRenderer.render"),
+    ("  render JSON", "incidents.api.renderers:KBJSONRenderer.render"),
 ]
 
 

@@ -8,11 +8,11 @@ from typing import Any
 from django.conf import settings
 from rest_framework import permissions
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
 from incidents.api.auth import ApiTokenAuthentication
 from incidents.api.errors import ApiError, BodyTooLarge
+from incidents.api.renderers import KBJSONRenderer
 from incidents.api.schema import KBAutoSchema
 from incidents.api.throttling import KBThrottle
 from incidents.models import Story
@@ -39,7 +39,7 @@ class KBApiMixin:
 
     schema = KBAutoSchema()
     content_negotiation_class = KBContentNegotiation
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [KBJSONRenderer]
     authentication_classes = [ApiTokenAuthentication]
     permission_classes = [ReadOrModelPermission]
     throttle_classes = [KBThrottle]
