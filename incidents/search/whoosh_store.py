@@ -271,11 +271,20 @@ def stem_sequence(*texts: str) -> str:
     return " " + SEQ_FIELD_SEPARATOR.join(parts) + " "
 
 
+# Postings per block. Whoosh's 128 suits its matchers, which skip from block to block; every
+# term we score is read whole (whoosh_backend._posting_blocks), and each block costs a seek, an
+# unpickled header and a decompression: with 1,024, a common word of the 10,000-story bench
+# corpus reads in 1.5 ms instead of 5.4, and the index is a tenth smaller. Segments written
+# before keep their blocks; any block size reads the same.
+BLOCK_LIMIT = 1024
+
+
 def _build_codec() -> W3Codec:
-    """Whoosh's codec without per-block length statistics: they only serve Whoosh's own BM25
-    block-quality pruning, which we do not use, and collecting them reads the length column back
-    once per posting while a segment is written."""
-    codec = W3Codec()
+    """Whoosh's codec with larger posting blocks (BLOCK_LIMIT) and without per-block length
+    statistics: they only serve Whoosh's own BM25 block-quality pruning, which we do not use,
+    and collecting them reads the length column back once per posting while a segment is
+    written."""
+    codec = W3Codec(blocklimit=BLOCK_LIMIT)
     codec.length_stats = False
     return codec
 
