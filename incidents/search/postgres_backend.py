@@ -837,9 +837,13 @@ def _execute(cur, plan: QueryPlan) -> Ranked:
             where.append(f"(s.b & {required}) = {required}")
         if required and optional:  # otherwise every scored story matched an optional group
             where.append(f"(s.b & {optional}) <> 0")
+        # OFFSET 0 keeps the parts a subquery of their own, so each row's score is computed
+        # before the rows are grouped: pulled up into the grouping, the sort by story carried
+        # every matching row's 3 kB vector and spilled to disk past work_mem (at 10,000
+        # stories, an alias group matching a third of them: 36 -> 20 ms to the grouped scores).
         source = (
             f"(SELECT story_id, sum(s) AS s, bit_or(b) AS b "
-            f"FROM ({scores_sql}) parts(story_id, s, b) GROUP BY story_id) s "
+            f"FROM ({scores_sql} OFFSET 0) parts(story_id, s, b) GROUP BY story_id) s "
             f"JOIN {DOCS} d ON d.story_id = s.story_id"
         )
         score = f"s.s * (1 + {COORD} * bit_count(s.b::bit(64)) / {len(groups)}.0)"  # engine
