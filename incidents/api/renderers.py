@@ -3,12 +3,15 @@
 DRF's JSONRenderer runs the standard library's encoder, whose pure-Python pass over a page of
 search results (ten stories with their summaries, tags, highlights and the facets) took about a
 tenth of an API search's time in bench/api_bench.py; orjson encodes the same data in a small
-fraction of that. The bytes are the same as DRF's compact, UTF-8 output: values orjson does not
-know or writes differently (lazy translations, Decimals, dates and times, querysets...) go through DRF's own encoder's `default`, the
-line and paragraph separators are escaped as DRF escapes them, and a request for indented JSON
-(`Accept: application/json; indent=4`) or anything orjson refuses (an integer beyond 64 bits)
-is rendered by DRF itself. NaN and the infinities become null, where DRF's strict encoder
-would fail the request.
+fraction of that. The bytes are the same as DRF's compact, UTF-8 output:
+
+- values orjson does not know or writes differently (lazy translations, Decimals, dates and
+  times, querysets...) go through DRF's own encoder's `default`;
+- the line and paragraph separators are escaped as DRF escapes them;
+- a request for indented JSON (`Accept: application/json; indent=4`) or anything orjson refuses
+  (an integer beyond 64 bits) is rendered by DRF itself.
+
+NaN and the infinities become null, where DRF's strict encoder would fail the request.
 """
 
 from __future__ import annotations

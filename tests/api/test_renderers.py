@@ -42,3 +42,7 @@ def test_the_api_answers_with_it(client, stories):
     response = client.get("/api/v1/stories/", {"q": "coredns"})
     assert isinstance(response.accepted_renderer, KBJSONRenderer)
     assert response.content == JSONRenderer().render(response.data)
+
+
+def test_a_float_json_cannot_hold_is_null_not_a_failed_request():
+    assert KBJSONRenderer().render({"score": float("nan")}) == b'{"score":null}'
