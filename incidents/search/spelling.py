@@ -40,14 +40,17 @@ class Speller:
 
     def __init__(self, words: Iterable[tuple[str, int]]) -> None:
         self.freq: dict[str, int] = {}
-        self.index: dict[str, list[str]] = {}
         for word, n in words:
             if not word.isalpha() or len(word) < self.MIN_LEN - 1:
                 continue
             self.freq[word] = self.freq.get(word, 0) + n
+        index: dict[str, list[str]] = {}
         for word in self.freq:
             for key in _deletes(word) | {word}:
-                self.index.setdefault(key, []).append(word)
+                index.setdefault(key, []).append(word)
+        # Tuples, which the garbage collector stops tracking: a list per key (hundreds of
+        # thousands at 10,000 stories) was walked by every full collection.
+        self.index: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in index.items()}
 
     def known(self, word: str) -> bool:
         return word in self.freq

@@ -170,7 +170,9 @@ class _SeqCodes(dict):
     (" stem stem | stem "), and a needle with no space in it, whose last character is rare in
     the text, so the substring search skips ahead instead of stopping at every space. Testing
     a common pair in all 10,000 stories of bench/search_bench.py's corpus: 18 ms, now 5 ms.
-    Codes are given out under a lock: two stems must never share one."""
+    Codes are given out under a lock: two stems must never share one. The table only grows,
+    one entry per distinct stem this process has seen in an index (a stem whose last story is
+    deleted keeps its code until the process restarts)."""
 
     _lock = threading.Lock()
 
@@ -523,7 +525,11 @@ LEGACY_META = (
 
 
 def _named(meta) -> dict:
-    return meta if isinstance(meta, dict) else dict(zip(LEGACY_META, meta, strict=False))
+    """A document's stored values by name, tag lists as tuples: a view holds one such dict per
+    story, and the garbage collector stops tracking a dict of strings, numbers and tuples of
+    them, where lists kept every one of them in each full collection's walk."""
+    named = meta if isinstance(meta, dict) else dict(zip(LEGACY_META, meta, strict=False))
+    return {k: tuple(v) if type(v) is list else v for k, v in named.items()}
 
 
 # Ties in relevance go to the record resting on more of its source (full, partial, listing).
@@ -822,7 +828,7 @@ HIGHLIGHT_CACHE_SIZE = 4096  # analysed field texts kept per process
 
 
 @functools.lru_cache(maxsize=HIGHLIGHT_CACHE_SIZE)
-def _analysed_field(name: str, value: str) -> tuple[str, dict[str, list[tuple[int, int]]]]:
+def _analysed_field(name: str, value: str) -> tuple[str, dict[str, tuple[tuple[int, int], ...]]]:
     """A field's highlighted text (engine.highlight_text) as `fragment` cuts it, and where each
     stem occurs in it: stem -> [(start, end)] of its words, stop words left out (a query's
     stop word is never marked). Keyed by the field's stored value, so an edited story is
@@ -843,10 +849,13 @@ def _analysed_field(name: str, value: str) -> tuple[str, dict[str, list[tuple[in
             where[s] = [m.span()]
         else:
             spans.append(m.span())
-    return text, where
+    # Tuples, not lists: the garbage collector stops tracking a tuple of plain values (and then
+    # a dict of them), and thousands of cached fields of lists made every full collection
+    # walk a few hundred thousand objects (tests/search/test_whoosh_gc.py).
+    return text, {s: tuple(spans) for s, spans in where.items()}
 
 
-def _spans(where: dict[str, list[tuple[int, int]]], wanted: set[str]):
+def _spans(where: dict[str, tuple[tuple[int, int], ...]], wanted: set[str]):
     """(stem, start, end) of the words whose stem is wanted, in text order."""
     found = [(s, a, b) for s in wanted.intersection(where) for a, b in where[s]]
     found.sort(key=lambda x: x[1])
