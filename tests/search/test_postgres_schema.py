@@ -178,3 +178,42 @@ def test_searches_are_right_when_the_frequency_cache_overflows(indexed, monkeypa
     pg.clear_caches()
     assert [_view(search.search(q)) for q in ("dns timeouts", "zones lookups", "dns")] == expected
     assert expected[0][1] == 2
+
+
+def test_a_tsquery_is_read_as_plain_lexemes_joined_by_or_only_when_it_is_one():
+    assert pg._or_lexemes("'dns'") == ("dns",)
+    assert pg._or_lexemes("'oom' | 'oomkil' | 'oom'") == ("oom", "oomkil")
+    assert pg._or_lexemes("'it''s' | 'c:\\\\temp'") == ("it's", "c:\\temp")
+    assert pg._or_lexemes("'exit' <-> 'code' | 'oom'") == ()
+    assert pg._or_lexemes("'dns':* | 'oom'") == ()
+    assert pg._or_lexemes("'dns':A") == ()
+    assert pg._or_lexemes("'dns' & 'oom'") == ()
+    assert pg._or_lexemes("!'dns'") == ()
+    assert pg._or_lexemes("") == ()
+
+
+def test_a_word_and_its_aliases_score_from_postings_as_from_the_vectors(indexed, monkeypatch):
+    """A group of several lexemes joined by OR is ranked from their postings, each divided by
+    their number: it must give every story the score ranking its vector gives."""
+    queries = ("超时 coredns", "网络 zones", "timeouts lookups", "oom zones dns")
+    several = []
+    real = pg._scores_sql
+
+    def spy(groups):
+        several.extend(g.label for g in groups if len(g.lexemes) > 1)
+        return real(groups)
+
+    monkeypatch.setattr(pg, "_scores_sql", spy)
+    from_postings = [_view(search.search(q)) for q in queries]
+    assert several  # the queries do have such groups
+    one_only = pg._or_lexemes
+    monkeypatch.setattr(pg, "_or_lexemes", lambda text: r if len(r := one_only(text)) == 1 else ())
+    pg.clear_caches()
+    from_vectors = [_view(search.search(q)) for q in queries]
+    assert any(view[0] for view in from_vectors)
+    for got, expected in zip(from_postings, from_vectors, strict=True):
+        assert [(slug, terms) for slug, _, terms in got[0]] == [
+            (slug, terms) for slug, _, terms in expected[0]
+        ]
+        assert [s for _, s, _ in got[0]] == pytest.approx([s for _, s, _ in expected[0]], rel=1e-6)
+        assert got[1:] == expected[1:]
