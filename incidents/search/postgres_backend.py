@@ -627,11 +627,17 @@ class _Group:
     df: int = 0  # the document frequency its IDF comes from
 
 
-def _filters_sql(filters: dict[str, list[str]], published_only: bool) -> tuple[list[str], list]:
+def _filters_sql(
+    filters: dict[str, list[str]], published_only: bool, ids: str | None = None
+) -> tuple[list[str], list]:
     """WHERE clauses for the filters (values of one key OR-ed, keys AND-ed); the values are
-    canonical (fields.SearchField.parse)."""
+    canonical (fields.SearchField.parse). With `ids` (a story id column, no document row `d`
+    at hand), "published only" leaves out the ids of the stories that are not."""
     where, params = [], []
-    if published_only:
+    if published_only and ids:
+        where.append(f"{ids} NOT IN (SELECT story_id FROM {DOCS} WHERE status IS DISTINCT FROM %s)")
+        params.append(Status.PUBLISHED)
+    elif published_only:
         where.append("d.status = %s")
         params.append(Status.PUBLISHED)
     for key, values in filters.items():
@@ -841,14 +847,24 @@ def _order_sql(keys: tuple[tuple[str, bool], ...]) -> tuple[str, list[str]]:
 
 def _execute(cur, plan: QueryPlan) -> Ranked:
     groups = _resolve(cur, _groups(plan))
-    where, params = _filters_sql(plan.filters, plan.published_only)
+    use_stored = plan.published_only and USE_STORED_FACETS
+    # When the stored counts will probably serve (see below), `m` holds no facet values; when,
+    # besides, the page is the best scores, it needs no document row at all: the provenance that
+    # breaks ties is joined to the page's candidates only (joining every match's row was 3 of
+    # 14 ms for a query matching nearly all of 10,000 stories).
+    narrow = use_stored and not plan.filters and _most_stories_likely(groups)
+    join_free = narrow and bool(groups) and not plan.order
+    where, params = _filters_sql(
+        plan.filters, plan.published_only, ids="s.story_id" if join_free else None
+    )
     scores_sql, scores_params, q_cols, q_params = _scores_sql(groups)
     # Every tsquery is computed once (a one-row CTE), not once per candidate row.
     for j, words_ in enumerate(plan.excluded):
         q_cols.append(f"{WEBSEARCH} AS x{j}")
         q_params.append(_quoted(words_))
         where.append(
-            f"d.story_id NOT IN (SELECT x.story_id FROM q, {VECTORS} x WHERE x.vector @@ q.x{j})"
+            f"{'s' if groups else 'd'}.story_id NOT IN "
+            f"(SELECT x.story_id FROM q, {VECTORS} x WHERE x.vector @@ q.x{j})"
         )
     q_sql = f"WITH q AS MATERIALIZED (SELECT {', '.join(['1 AS one', *q_cols])})"
     if groups:
@@ -864,8 +880,8 @@ def _execute(cur, plan: QueryPlan) -> Ranked:
         # stories, an alias group matching a third of them: 36 -> 20 ms to the grouped scores).
         source = (
             f"(SELECT story_id, sum(s) AS s, bit_or(b) AS b "
-            f"FROM ({scores_sql} OFFSET 0) parts(story_id, s, b) GROUP BY story_id) s "
-            f"JOIN {DOCS} d ON d.story_id = s.story_id"
+            f"FROM ({scores_sql} OFFSET 0) parts(story_id, s, b) GROUP BY story_id) s"
+            + ("" if join_free else f" JOIN {DOCS} d ON d.story_id = s.story_id")
         )
         # As the engine scores (engine.COORD), in float8: a bare 1.0 is a numeric literal, and
         # numeric arithmetic on every match cost 9 ms of 30 at 10,000 matches.
@@ -885,7 +901,6 @@ def _execute(cur, plan: QueryPlan) -> Ranked:
     # those of the published stories that did not match (see the module docstring).
     facets_sql, facet_columns = _facets_sql("mf")
     rest_sql, _ = _facets_sql("c", prefix="-")
-    use_stored = plan.published_only and USE_STORED_FACETS
     big = (
         f"(SELECT count(*) FROM m) * 2 > (SELECT coalesce(max(n), 0) FROM {FACETS} "
         f"WHERE facet = '{TOTAL}' AND value = '')"
@@ -896,20 +911,34 @@ def _execute(cur, plan: QueryPlan) -> Ranked:
     # match's tag arrays into it cost as much as the rest of the statement (44 -> 23 ms for a
     # word in 7,600 of 10,000 stories), and `mf` joins them back only if they are counted
     # after all. Otherwise `m` carries them, which a few thousand matches cost less than a join.
-    narrow = use_stored and not plan.filters and _most_stories_likely(groups)
     needed = dict.fromkeys(["story_id", "provenance", *order_columns])
     if not narrow:
         needed.update(dict.fromkeys(facet_columns))
     facet_select = ", ".join(f"{'d' if narrow else 'm'}.{c}" for c in facet_columns)
+    if join_free:
+        # The best scores, with every story tied with the last of them (so the tie-break by
+        # provenance and id sees them all), then the page in the full order.
+        m_columns = "s.story_id"
+        page_sql = (
+            f"SELECT t.* FROM (SELECT * FROM m ORDER BY score DESC "
+            f"FETCH FIRST (%s + %s) ROWS WITH TIES) t JOIN {DOCS} d USING (story_id) "
+            f"ORDER BY t.score DESC, {PROVENANCE_ORDER} "
+            "LIMIT %s OFFSET %s"
+        )
+        page_params = [plan.per_page, plan.offset, plan.per_page, plan.offset]
+    else:
+        m_columns = ", ".join(f"d.{c}" for c in needed)
+        page_sql = f"SELECT * FROM m ORDER BY {order} LIMIT %s OFFSET %s"
+        page_params = [plan.per_page, plan.offset]
     sql = f"""
         {q_sql}, m AS MATERIALIZED (
-            SELECT {", ".join(f"d.{c}" for c in needed)}, {select}
+            SELECT {m_columns}, {select}
             FROM {source}
             WHERE {" AND ".join(where) or "TRUE"}
         ),
         pg AS (
             SELECT story_id, score, matched, row_number() OVER () AS rn
-            FROM (SELECT * FROM m ORDER BY {order} LIMIT %s OFFSET %s) p
+            FROM ({page_sql}) p
         ),
         big AS MATERIALIZED (SELECT {big} AS yes),
         c AS MATERIALIZED (
@@ -930,7 +959,7 @@ def _execute(cur, plan: QueryPlan) -> Ranked:
         UNION ALL {facets_sql}
         UNION ALL {rest_sql}
     """
-    cur.execute(sql, [*q_params, *params, plan.per_page, plan.offset])
+    cur.execute(sql, [*q_params, *params, *page_params])
     page: list[tuple[int, int, float, int]] = []
     counted: dict[str, dict[str, int]] = defaultdict(dict)  # over the matches
     stored: dict[str, dict[str, int]] = defaultdict(dict)  # over all published stories
@@ -1008,13 +1037,23 @@ def known_words(words_: list[str]) -> set[str]:
 def spelling_candidates(word: str) -> dict[str, int]:
     if not _exists():
         return {}
-    with connection.cursor() as cur:
+    # The planner prices pg_trgm's GIN index above a sequential scan of the word table even at
+    # thousands of words, and the scan computes every word's similarity: 5 ms at 4,000 words,
+    # 0.2 ms through the index. Sequential scans are off for this one statement (SET LOCAL, put
+    # back as it was: inside a caller's transaction it would outlive this function).
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
+        )
+        before = cur.fetchone()[0]
         cur.execute(
             f"SELECT word, ndoc FROM {WORDS} WHERE word %% %s "
             "ORDER BY similarity(word, %s) DESC, ndoc DESC LIMIT 10",
             [word, word],
         )
-        return dict(cur.fetchall())
+        rows = cur.fetchall()
+        cur.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
+    return dict(rows)
 
 
 # --- Helpers for more-like-this and match_text ---------------------------------------------------

@@ -217,3 +217,14 @@ def test_a_word_and_its_aliases_score_from_postings_as_from_the_vectors(indexed,
         ]
         assert [s for _, s, _ in got[0]] == pytest.approx([s for _, s, _ in expected[0]], rel=1e-6)
         assert got[1:] == expected[1:]
+
+
+def test_did_you_mean_candidates_leave_the_planner_settings_as_they_were(indexed):
+    """Looking up spelling candidates turns sequential scans off for its own statement only,
+    also inside a caller's transaction, where a SET LOCAL would otherwise last to its end."""
+    from django.db import transaction
+
+    with transaction.atomic(), connection.cursor() as cur:
+        assert "timeouts" in pg.spelling_candidates("timeuots")
+        cur.execute("SHOW enable_seqscan")
+        assert cur.fetchone()[0] == "on"
