@@ -1,9 +1,10 @@
 """API throughput: a trivial JSON endpoint vs. the search endpoint, and chat reply latency.
 
-    .venv/bin/python bench/api_bench.py [--seconds 10] [--clients 8] [--workers 2] [--redis URL]
+    .venv/bin/python bench/api_bench.py [--seconds 10] [--rounds 5] [--clients 8] [--workers 2]
+        [--redis URL]
 
 Builds a throwaway SQLite database with the curated stories under a temporary directory, serves
-it with gunicorn (sync workers) on 127.0.0.1, and loads, for the same duration each:
+it with gunicorn (sync workers) on 127.0.0.1, and loads, for the same duration each, in turns:
   - GET /api/v1/                 (the API root: auth, throttle, JSON; no database or search work)
   - GET /api/v1/stories/?q=...   (10 results with highlights and facets, rotating queries)
 then POSTs signed Slack slash commands one at a time and reports their latency.
@@ -107,16 +108,18 @@ def _client(args: tuple[int, str, float, int]) -> list[float]:
     return latencies
 
 
-def load(port: int, kind: str, seconds: float, clients: int) -> dict[str, float]:
+def load(port: int, kind: str, seconds: float, clients: int) -> tuple[list[float], float]:
+    """Every request's latency and the wall time they took."""
     with multiprocessing.Pool(clients) as pool:
         started = time.monotonic()
         results = pool.map(_client, [(port, kind, seconds, n) for n in range(clients)])
         elapsed = time.monotonic() - started
-    latencies = sorted(x for r in results for x in r)
-    return summary(latencies, elapsed)
+    return [x for r in results for x in r], elapsed
 
 
 def summary(latencies: list[float], elapsed: float) -> dict[str, float]:
+    latencies = sorted(latencies)
+
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
 
@@ -287,16 +290,40 @@ def serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def measure(server: subprocess.Popen, port: int, kind: str, args) -> dict[str, float]:
-    cpu = worker_cpu_seconds(server.pid)
-    result = load(port, kind, args.seconds, args.clients)
-    result["cpu_ms"] = (worker_cpu_seconds(server.pid) - cpu) / result["requests"] * 1000
-    return result
+def measure(runs: list[tuple[str, subprocess.Popen, int, str]], args) -> dict[str, dict]:
+    """Load each (name, server, port, endpoint) in turn for seconds / rounds, `rounds` times
+    over, and sum each one's requests, time and workers' CPU. Taking turns keeps a machine whose
+    speed drifts from one minute to the next (a shared VM) from favouring whichever endpoint
+    ran in its faster minute; each round's ratios are printed too."""
+    latencies: dict[str, list[float]] = {name: [] for name, *_ in runs}
+    elapsed = dict.fromkeys(latencies, 0.0)
+    cpu = dict.fromkeys(latencies, 0.0)
+    per_round: list[dict[str, float]] = []
+    for _ in range(args.rounds):
+        rps = {}
+        for name, server, port, kind in runs:
+            before = worker_cpu_seconds(server.pid)
+            got, took = load(port, kind, args.seconds / args.rounds, args.clients)
+            cpu[name] += worker_cpu_seconds(server.pid) - before
+            latencies[name] += got
+            elapsed[name] += took
+            rps[name] = len(got) / took
+        per_round.append(rps)
+    out: dict[str, dict] = {}
+    for name in latencies:
+        result = summary(latencies[name], elapsed[name])
+        result["cpu_ms"] = cpu[name] / max(1, result["requests"]) * 1000
+        out[name] = result
+    out["rounds"] = per_round  # type: ignore[assignment]
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=10, help="per endpoint, all rounds")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="turns the endpoints take within --seconds"
+    )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chat-requests", type=int, default=200)
@@ -336,11 +363,12 @@ def main() -> None:
                 load(port, kind, 1, args.clients)
         main_name = next(iter(servers))
         server, port = servers[main_name]
-        trivial = measure(server, port, "trivial", args)
-        search = measure(server, port, "search", args)
-        db_trivial = None
+        runs = [("trivial", server, port, "trivial"), ("search", server, port, "search")]
         if main_name != "database":
-            db_trivial = measure(*servers["database"], "trivial", args)
+            runs.append(("db_trivial", *servers["database"], "trivial"))
+        measured = measure(runs, args)
+        trivial, search = measured["trivial"], measured["search"]
+        db_trivial = measured.get("db_trivial")
         chat = chat_latency(port, args.chat_requests)
         if args.profile:
             profile_split(setups[main_name], args.profile)
@@ -353,7 +381,7 @@ def main() -> None:
     store = "redis" if args.redis else "the database"
     print(
         f"\ngunicorn {args.workers} sync workers, {args.clients} client processes, "
-        f"{args.seconds:g}s per endpoint, rate-limit counters in {store}"
+        f"{args.seconds:g}s per endpoint in {args.rounds} turns, rate-limit counters in {store}"
     )
     rows = [("trivial GET /api/v1/", trivial), ("search GET /api/v1/stories/?q=", search)]
     if db_trivial:
@@ -365,6 +393,17 @@ def main() -> None:
         )
     ratio = search["rps"] / trivial["rps"]
     cpu_ratio = trivial["cpu_ms"] / search["cpu_ms"]
+    rounds = measured["rounds"]
+    print(
+        "search/trivial by turn: "
+        + ", ".join(f"{r['search'] / r['trivial']:.0%}" for r in rounds)
+        + (
+            "; database/redis counters by turn: "
+            + ", ".join(f"{r['db_trivial'] / r['trivial']:.0%}" for r in rounds)
+            if db_trivial
+            else ""
+        )
+    )
     print(
         f"search/trivial throughput ratio: {ratio:.0%} (target >= 40%); "
         f"by server CPU per request: {cpu_ratio:.0%}"

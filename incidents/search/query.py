@@ -166,6 +166,7 @@ class Vocabulary:
     cjk_longest: int
     translations: dict[str, tuple[str, ...]]  # CJK term -> its term's first non-CJK form
     words: dict[str, int]  # single alphabetic words of the vocabulary (for spelling)
+    longest_alias: int = 0  # words in the longest alias: how far _find_aliases looks ahead
     _speller: object = None
 
     def speller(self):
@@ -226,6 +227,7 @@ def vocabulary() -> Vocabulary:
         cjk_longest=max((len(w) for w in cjk), default=0),
         translations=translations,
         words=spell,
+        longest_alias=max((len(k) for k in built), default=0),
     )
     with _alias_lock:
         _alias_cache.update(at=now, table=vocab)
@@ -288,13 +290,15 @@ def _find_aliases(
     seq: list[str],
     table: Mapping[tuple[str, ...], AliasEntry],
     translated: frozenset[int] = frozenset(),
+    longest: int | None = None,
 ) -> tuple[list[AliasGroup], list[str]]:
     """Greedy longest-match of alias word sequences in `seq`; returns groups and leftover words.
 
     A term set's CJK forms are matched only when the user typed CJK (positions `translated`):
     an English word whose only other forms are Chinese stays a plain word (one lexeme, ranked
     from the postings on PostgreSQL)."""
-    longest = max((len(k) for k in table), default=0)
+    if longest is None:  # measuring it walks the whole table: the vocabulary keeps it
+        longest = max((len(k) for k in table), default=0)
     groups: list[AliasGroup] = []
     rest: list[str] = []
     i = 0
@@ -430,7 +434,7 @@ def parse(
     if use_aliases and plain:
         vocab = vocabulary()
         plain, groups, translated = _cjk_words(plain, vocab)
-        found, rest = _find_aliases(plain, vocab.aliases, translated)
+        found, rest = _find_aliases(plain, vocab.aliases, translated, vocab.longest_alias)
         groups = found + groups
     else:
         rest = [w for w in plain if not is_cjk(w)]
