@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from incidents import search
-from incidents.models import Rule, StoryRule
+from incidents import search, services
+from incidents.models import Rule, Story, StoryRule
 
 
 @pytest.fixture
@@ -171,6 +171,33 @@ def test_highlights_mark_every_form_of_each_query_word_in_order(
     marked = [part.split("</mark>")[0].lower() for part in html.split("<mark>")[1:]]
     assert marked == ["timeout", "restarts", "timeouts", "restarted"]
     assert "<mark>The</mark>" not in html and "<mark>the</mark>" not in html  # stop word
+
+
+def test_each_hit_gets_the_highlights_of_its_own_fields(
+    backend, vocabulary, make_story, search_index, django_capture_on_commit_callbacks
+):
+    """A page's highlights are worked out together: each must land on its own story and field,
+    and follow a story's text when it is edited."""
+    make_story(slug="in-title", title="Etcd quorum lost", symptom="Writes hung.", summary="No.")
+    make_story(slug="in-symptom", title="Writes hung", symptom="Etcd refused them.", summary="No.")
+    make_story(slug="in-summary", title="Slow API", symptom="Latency.", summary="An etcd defrag.")
+    search_index()
+
+    def marked():
+        return {
+            h.story.slug: {f for f, html in h.highlights.items() if "<mark>" in html}
+            for h in search.search("etcd", per_page=3).hits
+        }
+
+    assert marked() == {
+        "in-title": {"title"},
+        "in-symptom": {"symptom"},
+        "in-summary": {"summary"},
+    }
+    story = Story.objects.get(slug="in-symptom")
+    with django_capture_on_commit_callbacks(execute=True):  # reindexed, caches told
+        services.story_update(story=story, data={"summary": "Etcd again."}, expected_version=None)
+    assert marked()["in-symptom"] == {"symptom", "summary"}
 
 
 def test_did_you_mean(backend, corpus):
