@@ -6,9 +6,11 @@ Builds deterministic synthetic corpora (1,000 and 10,000 stories by default) in 
 given by DATABASE_URL (it is wiped: use a scratch database; without DATABASE_URL a temporary
 SQLite file is used and the PostgreSQL backend is skipped), then prints for each backend the
 index build rate, index size and query latency p50/p95/p99 with and without highlights over a
-fixed mix of ~300 queries (one term, several terms, phrase, filtered, misspelt), then the API's
-list in a non-relevance order (`ordering=-year|title|-published_at`, pages 1 and 5). It runs on one
-core (--cpu, default 0): itself and the PostgreSQL server process serving its connection.
+fixed mix of ~300 queries (one term, several terms, phrase, filtered, misspelt; each query on
+every backend and the reference in turn, so that the machine's drift slows them alike), then the
+time per phase and the API's list in a non-relevance order (`ordering=-year|title|-published_at`,
+pages 1 and 5). It runs on one core (--cpu, default 0): itself and the PostgreSQL server process
+serving its connection.
 The FTS5 reference indexes the same documents with the same field weights and answers with
 bm25() and snippet() (no facets, no suggestions): a floor, not a competitor.
 """
@@ -280,7 +282,7 @@ def bench_split(name: str, queries) -> None:
     print(f"  {name} split, ms per query: {split.report(len(queries))}")
 
 
-def bench_backend(name: str, queries, n: int) -> None:
+def build_backend(name: str) -> None:
     from django.conf import settings
 
     from incidents import search
@@ -294,20 +296,52 @@ def bench_backend(name: str, queries, n: int) -> None:
         f"{name:<10} build {count} stories in {build:6.2f} s = {count / build:7.0f} stories/s;"
         f" index {size / 1e6:6.1f} MB"
     )
-    for q, f in queries[:20]:  # warm-up: open the searcher, fill caches the way traffic would
-        search.search(q, filters=f)
+
+
+def backend_runner(name: str):
+    """search() on backend `name`, with a hit cache of its own (as if it ran in a process of
+    its own: the backends' pages hold mostly the same stories, and sharing the cache would let
+    each load the other's)."""
+    from django.conf import settings
+
+    from incidents import search
+    from incidents.search import hitcache
+
+    own = hitcache.StoryCache()
+
+    def run(q: str, f: dict, highlight: bool) -> None:
+        settings.KB_SEARCH_BACKEND = name
+        hitcache.STORIES = own
+        search.search(q, filters=f, highlight=highlight)
+
+    return run
+
+
+def bench_latency(runners: dict, queries, n: int) -> None:
+    """Each query on every backend in turn (the order rotating from one query to the next), so
+    a machine whose speed drifts over the minutes a run takes slows all of them alike: run one
+    after the other, a backend measured in a slow minute looked slower than the reference
+    measured in a fast one."""
+    from incidents.search import hitcache
+
+    shared = hitcache.STORIES
+    names = list(runners)
+    for name in names:  # warm-up: open the searcher, fill caches the way traffic would
+        for q, f in queries[:20]:
+            runners[name](q, f, True)
     for highlight in (True, False):
-        times = []
-        for q, f in queries:
-            t = time.perf_counter()
-            search.search(q, filters=f, highlight=highlight)
-            times.append(time.perf_counter() - t)
-        label = f"{name} n={n} " + ("with highlights" if highlight else "no highlights")
-        print("  " + report(label, times))
-        if highlight:
-            STATS[(name, n)] = pct(times, 95)
-    bench_split(name, queries)
-    bench_ordered(name, queries, n)
+        times: dict[str, list[float]] = {name: [] for name in names}
+        for i, (q, f) in enumerate(queries):
+            for name in names[i % len(names) :] + names[: i % len(names)]:
+                t = time.perf_counter()
+                runners[name](q, f, highlight)
+                times[name].append(time.perf_counter() - t)
+        for name in names:
+            label = f"{name} n={n} " + ("with highlights" if highlight else "no highlights")
+            print("  " + report(label, times[name]))
+            if highlight:
+                STATS[(name, n)] = pct(times[name], 95)
+    hitcache.STORIES = shared
 
 
 ORDERINGS = ("-year", "title", "-published_at")
@@ -332,7 +366,9 @@ def bench_ordered(name: str, queries, n: int) -> None:
         print("  " + report(label, times))
 
 
-def bench_fts5(docs: list[dict], queries, n: int) -> None:
+def fts5_runner(docs: list[dict]):
+    """Index `docs` in an in-memory FTS5 table; return a function that answers a query the way
+    the reference does (the page by bm25 and its count, with a snippet if highlighting)."""
     import re
 
     db = sqlite3.connect(":memory:")
@@ -370,31 +406,24 @@ def bench_fts5(docs: list[dict], queries, n: int) -> None:
         parts += ['"' + w + '"' for w in words]
         return " OR ".join(parts) or '""'
 
-    for highlight in (True, False):
-        times = []
-        for q, f in queries:
-            cols = "rowid, bm25(docs, 3.0, 1.8, 1.0)"
-            if highlight:
-                cols += ", snippet(docs, 1, '<mark>', '</mark>', '…', 24)"
-            where, params = "docs MATCH ?", [fts_query(q)]
-            if "platform" in f:
-                where += " AND platform = ?"
-                params.append(f["platform"][0])
-            if "year" in f:
-                where += " AND year = ?"
-                params.append(int(f["year"][0]))
-            t = time.perf_counter()
-            db.execute(
-                f"SELECT {cols} FROM docs WHERE {where} ORDER BY bm25(docs, 3.0, 1.8, 1.0) "
-                "LIMIT 10",
-                params,
-            ).fetchall()
-            db.execute(f"SELECT count(*) FROM docs WHERE {where}", params).fetchone()
-            times.append(time.perf_counter() - t)
-        label = f"fts5 n={n} " + ("with highlights" if highlight else "no highlights")
-        print("  " + report(label, times))
+    def run(q: str, f: dict, highlight: bool) -> None:
+        cols = "rowid, bm25(docs, 3.0, 1.8, 1.0)"
         if highlight:
-            STATS[("fts5", n)] = pct(times, 95)
+            cols += ", snippet(docs, 1, '<mark>', '</mark>', '…', 24)"
+        where, params = "docs MATCH ?", [fts_query(q)]
+        if "platform" in f:
+            where += " AND platform = ?"
+            params.append(f["platform"][0])
+        if "year" in f:
+            where += " AND year = ?"
+            params.append(int(f["year"][0]))
+        db.execute(
+            f"SELECT {cols} FROM docs WHERE {where} ORDER BY bm25(docs, 3.0, 1.8, 1.0) LIMIT 10",
+            params,
+        ).fetchall()
+        db.execute(f"SELECT count(*) FROM docs WHERE {where}", params).fetchone()
+
+    return run
 
 
 STATS: dict[tuple[str, int], float] = {}
@@ -451,8 +480,14 @@ def main() -> None:
         docs = make_corpus(n)
         load_corpus(docs)
         for name in backends:
-            bench_backend(name, queries, n)
-        bench_fts5(docs, queries, n)
+            build_backend(name)
+        runners = {name: backend_runner(name) for name in backends}
+        runners["fts5"] = fts5_runner(docs)
+        bench_latency(runners, queries, n)
+        for name in backends:
+            settings.KB_SEARCH_BACKEND = name
+            bench_split(name, queries)
+            bench_ordered(name, queries, n)
         base = STATS.get(("fts5", n))
         for name in backends:
             if base and (name, n) in STATS:
