@@ -289,16 +289,15 @@ def segment(run: str, vocab: Vocabulary) -> list[tuple[str, bool]]:
 def _find_aliases(
     seq: list[str],
     table: Mapping[tuple[str, ...], AliasEntry],
-    translated: frozenset[int] = frozenset(),
-    longest: int | None = None,
+    translated: frozenset[int],
+    longest: int,
 ) -> tuple[list[AliasGroup], list[str]]:
-    """Greedy longest-match of alias word sequences in `seq`; returns groups and leftover words.
+    """Greedy longest-match of alias word sequences in `seq` (none longer than `longest` words,
+    which the vocabulary keeps); returns groups and leftover words.
 
     A term set's CJK forms are matched only when the user typed CJK (positions `translated`):
     an English word whose only other forms are Chinese stays a plain word (one lexeme, ranked
     from the postings on PostgreSQL)."""
-    if longest is None:  # measuring it walks the whole table: the vocabulary keeps it
-        longest = max((len(k) for k in table), default=0)
     groups: list[AliasGroup] = []
     rest: list[str] = []
     i = 0
